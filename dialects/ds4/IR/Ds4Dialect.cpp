@@ -1,0 +1,41 @@
+//===- Ds4Dialect.cpp - dialect registration and module attributes -------===//
+
+#include "dialects/ds4/IR/Ds4Dialect.h"
+#include "dialects/ds4/IR/Ds4Ops.h"
+
+using namespace mlir;
+using namespace mlir::ds4;
+
+#include "dialects/ds4/IR/Ds4Dialect.cpp.inc"
+#include "dialects/ds4/IR/Ds4Enums.cpp.inc"
+
+// Op classes (builders, parsers, printers, ODS constraint checks). The
+// hand-written verifiers and folders live in one file per part of the model.
+#define GET_OP_CLASSES
+#include "dialects/ds4/IR/Ds4Ops.cpp.inc"
+
+void Ds4Dialect::initialize() {
+  registerAttributes();
+  registerTypes();
+  addOperations<
+#define GET_OP_LIST
+#include "dialects/ds4/IR/Ds4Ops.cpp.inc"
+      >();
+}
+
+// The only discardable ds4 attribute is the module's precision mode; an
+// unknown `ds4.*` attribute is almost always a typo, so it is rejected.
+LogicalResult Ds4Dialect::verifyOperationAttribute(Operation *op,
+                                                   NamedAttribute attr) {
+  if (attr.getName() != getPrecisionAttrName())
+    return op->emitError() << "unknown ds4 attribute '" << attr.getName()
+                           << "'";
+  if (!isa<PrecisionModeAttr>(attr.getValue()))
+    return op->emitError() << "'" << attr.getName()
+                           << "' must be a #ds4.precision<exact|deploy>, got "
+                           << attr.getValue();
+  if (!isa<ModuleOp>(op))
+    return op->emitError() << "'" << attr.getName()
+                           << "' belongs on the builtin.module";
+  return success();
+}

@@ -1,0 +1,26 @@
+# -*- Python -*-
+# lit configuration for ds4: tests live beside the part of the tree they
+# test (dialects/, passes/, tools/, docs/).
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "ds4"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = config.ds4_obj_root
+
+config.substitutions.append(("%ds4_src", config.ds4_source_dir))
+config.substitutions.append(("%ds4_build", config.ds4_binary_dir))
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+tool_dirs = [config.ds4_tools_dir, config.llvm_tools_dir]
+tools = [ToolSubst("ds4-opt", unresolved="fatal")]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
