@@ -13,6 +13,7 @@ if [[ ! -f "$build/build.ninja" || $# -gt 0 ]]; then
     -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
     -DLLVM_DIR=/usr/lib/llvm-22/lib/cmake/llvm \
     -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit \
+    -DPython3_EXECUTABLE="$(command -v python3)" \
     -DCMAKE_C_COMPILER="${CC:-gcc}" -DCMAKE_CXX_COMPILER="${CXX:-g++}" \
     "$@" >"$build.configure.log" 2>&1 || { cat "$build.configure.log"; exit 1; }
 fi

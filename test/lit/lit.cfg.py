@@ -12,6 +12,12 @@ config.name = "ds4"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+
+import shutil
+import sys
+# The python3 on PATH is the one scripts/setup.sh installed requirements.txt
+# into (lit itself may run under another interpreter).
+config.substitutions.append(("%python", shutil.which("python3") or sys.executable))
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = config.ds4_obj_root
 
@@ -20,7 +26,11 @@ config.substitutions.append(("%ds4_build", config.ds4_binary_dir))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
+# FileCheck, not, split-file come from the Debian LLVM tools directory.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.ds4_tools_dir, append_path=True)
 
 tool_dirs = [config.ds4_tools_dir, config.llvm_tools_dir]
-tools = [ToolSubst("ds4-opt", unresolved="fatal")]
+tools = [ToolSubst("ds4-opt", unresolved="fatal"),
+         ToolSubst("ds4-compile", unresolved="fatal")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

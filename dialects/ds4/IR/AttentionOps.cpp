@@ -65,7 +65,7 @@ LogicalResult CompressorOp::verify() {
   int64_t hd = entries.getWidth();
   int64_t c = getOverlap() ? 2 : 1;
   auto tokens = getTokenDims(*this, "'kv'", getKv(), c * hd);
-  if (failed(tokens))
+  if (failed(tokens) || failed(isF32Tensor(*this, "'kv'", getKv().getType())))
     return failure();
   if (getGate().getType() != getKv().getType())
     return emitOpError() << "'gate' type must equal 'kv' type "
@@ -131,10 +131,12 @@ LogicalResult IndexerScoreOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult TopKOp::verify() {
-  if (getK() <= 0)
-    return emitOpError() << "'k' must be positive, got " << getK();
-  if (getRatio() <= 0)
-    return emitOpError() << "'ratio' must be positive, got " << getRatio();
+  // I64Attr getters return uint64_t; read them signed so negatives fail.
+  int64_t k = getK(), ratio = getRatio();
+  if (k <= 0)
+    return emitOpError() << "'k' must be positive, got " << k;
+  if (ratio <= 0)
+    return emitOpError() << "'ratio' must be positive, got " << ratio;
   Type scores = getScores().getType();
   if (failed(isFloatTensor(*this, "'scores'", scores)) ||
       failed(hasRank(*this, "'scores'", scores, 3)))
@@ -146,7 +148,7 @@ LogicalResult TopKOp::verify() {
     return failure();
   if (!getType().getElementType().isInteger(32))
     return emitOpError() << "result must hold i32 indices, got " << getType();
-  return hasShape(*this, "result", getType(), {shape[0], shape[1], getK()});
+  return hasShape(*this, "result", getType(), {shape[0], shape[1], k});
 }
 
 //===----------------------------------------------------------------------===//

@@ -59,6 +59,9 @@ LogicalResult WeightOp::verify() {
                          << "' must be at least 2-D (scales tile the last two "
                             "dims), got "
                          << type;
+  if (isStacked() && type.getRank() < 3)
+    return emitOpError() << "stacked quantized weight '" << name
+                         << "' must be [experts, out, in], got " << type;
   if (!name.ends_with(".weight"))
     return emitOpError() << "quantized weight '" << name
                          << "' must end in '.weight' (its scales are "
@@ -85,10 +88,8 @@ LogicalResult EmbeddingOp::verify() {
   Type table = getTable().getType();
   if (failed(hasRank(*this, "'table'", table, 2)))
     return failure();
-  if (getQuantEncoding(table) || !cast<ShapedType>(table).getElementType().isBF16() &&
-                                     !cast<ShapedType>(table).getElementType().isF32())
-    return emitOpError() << "'table' must be a plain bf16 or f32 tensor, got "
-                         << table;
+  if (failed(isPlainTable(*this, "'table'", table)))
+    return failure();
   if (failed(isIntegerTensor(*this, "'ids'", getIds().getType())))
     return failure();
   int64_t dim = shapeOf(getTable())[1];
@@ -137,6 +138,10 @@ LogicalResult RopeOp::verify() {
   if (failed(isFloatTensor(*this, "'x'", x)) ||
       failed(isIntegerTensor(*this, "'positions'", getPositions().getType())))
     return failure();
+  if (posShape.empty())
+    return emitOpError() << "'positions' must have rank >= 1 ([b, s] token "
+                            "positions), got "
+                         << getPositions().getType();
   if (xShape.size() <= posShape.size())
     return emitOpError() << "'x' must have more dims than 'positions' (the "
                             "rotated channels are its last dim), got "
@@ -195,9 +200,6 @@ LogicalResult LinearOp::verify() {
       return emitOpError() << "act_quant applies only to fp8/fp4 weights "
                               "(deploy mode), but 'weight' is "
                            << weight;
-    if (in % actQuant->getBlock() != 0)
-      return emitOpError() << "act_quant block " << actQuant->getBlock()
-                           << " must divide the input dim " << in;
   }
   return success();
 }
@@ -216,12 +218,12 @@ LogicalResult GroupedLinearOp::verify() {
     return failure();
   ArrayRef<int64_t> xShape = shapeOf(getX());
   int64_t groups = xShape[xShape.size() - 2];
-  if (ShapedType::isDynamic(groups))
-    return emitOpError() << "'x' group dim (second to last) must be static, "
-                            "got "
+  if (ShapedType::isDynamic(groups) || groups <= 0)
+    return emitOpError() << "'x' group dim (second to last) must be static "
+                            "and positive, got "
                          << x;
   int64_t rows = shapeOf(getWeight())[0], in = shapeOf(getWeight())[1];
-  if (rows % groups != 0)
+  if (!ShapedType::isDynamic(rows) && rows % groups != 0)
     return emitOpError() << "'weight' rows " << rows
                          << " must split evenly into " << groups << " groups";
   if (!dimsMatch(xShape.back(), in))
@@ -234,8 +236,8 @@ LogicalResult GroupedLinearOp::verify() {
   Type resultElement = getType().getElementType();
   if (!resultElement.isF32() && !resultElement.isBF16())
     return emitOpError() << "result must be f32 or bf16, got " << getType();
-  return hasShape(*this, "result", getType(),
-                  withTail(xShape, 1, {rows / groups}));
+  int64_t perGroup = ShapedType::isDynamic(rows) ? kAny : rows / groups;
+  return hasShape(*this, "result", getType(), withTail(xShape, 1, {perGroup}));
 }
 
 //===----------------------------------------------------------------------===//
@@ -355,10 +357,7 @@ LogicalResult LogitsOp::verify() {
       failed(hasMinRank(*this, "'x'", getX().getType(), 1)) ||
       failed(hasRank(*this, "'head'", head, 2)))
     return failure();
-  if (getQuantEncoding(head))
-    return emitOpError() << "'head' must be a plain bf16 or f32 tensor, got "
-                         << head;
-  if (failed(isFloatTensor(*this, "'head'", head)))
+  if (failed(isPlainTable(*this, "'head'", head)))
     return failure();
   int64_t vocab = shapeOf(getHead())[0], dim = shapeOf(getHead())[1];
   if (!dimsMatch(shapeOf(getX()).back(), dim))

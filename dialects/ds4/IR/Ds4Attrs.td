@@ -63,7 +63,10 @@ def Ds4_ActQuantAttr : Ds4_Attr<"ActQuant", "act_quant"> {
     `block` values along the reduction dim; each block is rounded through
     `format` with the power-of-two scale `2^ceil(log2(amax / fmax))`
     (`fmax` = 448 for e4m3, 6 for e2m1; `amax` floored at 1e-4 for e4m3,
-    `6 * 2^-126` for e2m1). Accumulation stays fp32 (spec section 4).
+    `6 * 2^-126` for e2m1). When the row length is not a multiple of
+    `block`, the trailing partial block gets its own scale (the released
+    dims are multiples of 128; small test configs need not be).
+    Accumulation stays fp32 (spec section 4).
   }];
   let parameters = (ins EnumParameter<Ds4_QuantFormat>:$format, "int64_t":$block);
   let assemblyFormat = "`<` $format `,` `block` `=` $block `>`";

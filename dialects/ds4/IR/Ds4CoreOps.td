@@ -101,8 +101,7 @@ def Ds4_LinearOp : Ds4_Op<"linear", [Pure]> {
     exactly from its encoding (bf16, f32, `#ds4.quant` FP8 or FP4).
     Accumulation is fp32; the result is f32 or bf16. With `act_quant`
     (deploy mode, quantized weights only) each row of `x` is first rounded
-    through the given format in blocks along `in` (see `#ds4.act_quant`);
-    `in` must be a multiple of the block.
+    through the given format in blocks along `in` (see `#ds4.act_quant`).
   }];
   let arguments = (ins AnyRankedTensor:$x, AnyRankedTensor:$weight,
                        OptionalAttr<Ds4_ActQuantAttr>:$act_quant);

@@ -28,14 +28,14 @@ void Ds4Dialect::initialize() {
 LogicalResult Ds4Dialect::verifyOperationAttribute(Operation *op,
                                                    NamedAttribute attr) {
   if (attr.getName() != getPrecisionAttrName())
-    return op->emitError() << "unknown ds4 attribute '" << attr.getName()
-                           << "'";
+    return op->emitError() << "unknown ds4 attribute '"
+                           << attr.getName().getValue() << "'";
   if (!isa<PrecisionModeAttr>(attr.getValue()))
-    return op->emitError() << "'" << attr.getName()
+    return op->emitError() << "'" << attr.getName().getValue()
                            << "' must be a #ds4.precision<exact|deploy>, got "
                            << attr.getValue();
   if (!isa<ModuleOp>(op))
-    return op->emitError() << "'" << attr.getName()
+    return op->emitError() << "'" << attr.getName().getValue()
                            << "' belongs on the builtin.module";
   return success();
 }

@@ -6,6 +6,19 @@
 include "dialects/ds4/IR/Ds4Attrs.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
+def Ds4_HcExpandOp : Ds4_Op<"hc_expand", [Pure]> {
+  let summary = "open the n residual streams: repeat the embedding n times";
+  let description = [{
+    `H[..., k, :] = x[..., :]` for every `k < n`: the embedded tokens
+    `[..., d]` become `n = hc_mult` identical streams `[..., n, d]` before the
+    first block (spec section 3). `n` is the result's second-to-last dim.
+  }];
+  let arguments = (ins AnyRankedTensor:$x);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 def Ds4_HcPreOp : Ds4_Op<"hc_pre", [Pure]> {
   let summary = "mHC pre: mix, Sinkhorn, collapse the n streams";
   let description = [{

@@ -49,6 +49,23 @@ static LogicalResult verifyEps(Operation *op, double hcEps, double normEps) {
   return isPositive(op, "'norm_eps'", normEps);
 }
 
+LogicalResult HcExpandOp::verify() {
+  Type x = getX().getType();
+  if (failed(isFloatTensor(*this, "'x'", x)) ||
+      failed(hasMinRank(*this, "'x'", x, 1)))
+    return failure();
+  if (failed(isFloatTensor(*this, "result", getType())) ||
+      failed(hasMinRank(*this, "result", getType(), 2)))
+    return failure();
+  int64_t n = getType().getShape()[getType().getRank() - 2];
+  if (ShapedType::isDynamic(n))
+    return emitOpError() << "result hc_mult dim (second to last) must be "
+                            "static, got "
+                         << getType();
+  return hasShape(*this, "result", getType(),
+                  withTail(shapeOf(getX()), 1, {n, shapeOf(getX()).back()}));
+}
+
 LogicalResult HcPreOp::verify() {
   FailureOr<StreamDims> dims = getStreamDims(*this, getStreams());
   if (failed(dims))
@@ -57,9 +74,11 @@ LogicalResult HcPreOp::verify() {
   if (failed(verifyMixParams(*this, *dims, getFn(), getBase(), getScale(),
                              (2 + n) * n, 3)))
     return failure();
-  if (getSinkhornIters() < 1)
+  // I64Attr getters return uint64_t; read it signed so negatives fail.
+  int64_t sinkhornIters = getSinkhornIters();
+  if (sinkhornIters < 1)
     return emitOpError() << "'sinkhorn_iters' must be >= 1, got "
-                         << getSinkhornIters();
+                         << sinkhornIters;
   if (failed(verifyEps(*this, getHcEps().convertToDouble(),
                        getNormEps().convertToDouble())))
     return failure();

@@ -85,6 +85,15 @@ QuantEncodingAttr getQuantEncoding(Type type) {
                 : QuantEncodingAttr();
 }
 
+LogicalResult isPlainTable(Operation *op, StringRef what, Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  Type element = tensor.getElementType();
+  if (tensor.getEncoding() || (!element.isBF16() && !element.isF32()))
+    return op->emitOpError() << what << " must be a plain bf16 or f32 tensor, "
+                             << "got " << type;
+  return success();
+}
+
 LogicalResult isWeightTensor(Operation *op, StringRef what, Type type) {
   auto tensor = cast<RankedTensorType>(type);
   Type element = tensor.getElementType();
@@ -119,11 +128,11 @@ LogicalResult isStateKind(Operation *op, StringRef what, StateType type,
                           ArrayRef<StateKind> kinds) {
   if (llvm::is_contained(kinds, type.getKind()))
     return success();
-  InFlightDiagnostic diag = op->emitOpError() << what << " must be a ";
+  InFlightDiagnostic diag = op->emitOpError() << what << " must be a state of kind ";
   llvm::interleave(
       kinds, [&](StateKind k) { diag << stringifyStateKind(k); },
       [&] { diag << " or "; });
-  return diag << " state, got " << type;
+  return diag << ", got " << type;
 }
 
 LogicalResult hasPositionsAndSlots(Operation *op, Value positions, Value slots,

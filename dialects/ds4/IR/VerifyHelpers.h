@@ -36,6 +36,9 @@ LogicalResult isIntegerTensor(Operation *op, StringRef what, Type type);
 /// The `#ds4.quant` encoding of a tensor type, or null.
 QuantEncodingAttr getQuantEncoding(Type type);
 
+/// A bf16 or f32 tensor without any encoding (embedding table, output head).
+LogicalResult isPlainTable(Operation *op, StringRef what, Type type);
+
 /// A weight operand: a bf16/f32 tensor without encoding, or a code tensor
 /// (f8E4M3FN / f4E2M1FN) with the matching `#ds4.quant` encoding.
 LogicalResult isWeightTensor(Operation *op, StringRef what, Type type);

@@ -22,7 +22,8 @@ func.func @core(%ids: tensor<?x?xi32>, %pos: tensor<?x?xi64>, %h: tensor<?x?x4x1
                 %x: tensor<?x?x256xf32>, %table: tensor<512x256xbf16>,
                 %wq: tensor<128x256xf8E4M3FN, #ds4.quant<fp8_e4m3, block = [128, 128]>>,
                 %wb: tensor<64x256xbf16>, %o: tensor<?x?x2x256xf32>, %woa: tensor<128x256xf8E4M3FN, #ds4.quant<fp8_e4m3, block = [128, 128]>>,
-                %norm: tensor<256xbf16>, %head: tensor<512x256xbf16>) {
+                %norm: tensor<256xbf16>, %head: tensor<512x256xbf16>,
+                %woa2: tensor<256x128xf8E4M3FN, #ds4.quant<fp8_e4m3, block = [128, 128]>>) {
   // CHECK: %[[EMB:.*]] = ds4.embedding %{{.*}}[%{{.*}}] : tensor<512x256xbf16>, tensor<?x?xi32> -> tensor<?x?x256xbf16>
   %e = ds4.embedding %table[%ids] : tensor<512x256xbf16>, tensor<?x?xi32> -> tensor<?x?x256xbf16>
   // CHECK: ds4.rms_norm %[[EMB]] weight %{{.*}} eps 9.9999999999999995E-7 : tensor<?x?x256xbf16>, tensor<256xbf16> -> tensor<?x?x256xf32>
@@ -35,6 +36,9 @@ func.func @core(%ids: tensor<?x?xi32>, %pos: tensor<?x?xi64>, %h: tensor<?x?x4x1
   %ri = ds4.rope %h at %pos <theta = 10000.0, dims = 64, inverse = true> : tensor<?x?x4x128xf32>, tensor<?x?xi64> -> tensor<?x?x4x128xf32>
   // CHECK: ds4.linear %{{.*}}, %{{.*}} act_quant <fp8_e4m3, block = 128> : tensor<?x?x256xf32>, tensor<128x256xf8E4M3FN, #ds4.quant<fp8_e4m3, block = [128, 128]>> -> tensor<?x?x128xf32>
   %l = ds4.linear %x, %wq act_quant <fp8_e4m3, block = 128> : tensor<?x?x256xf32>, tensor<128x256xf8E4M3FN, #ds4.quant<fp8_e4m3, block = [128, 128]>> -> tensor<?x?x128xf32>
+  // A reduction dim that is not a multiple of the block: the tail block gets its own scale.
+  // CHECK: ds4.linear %{{.*}}, %{{.*}} act_quant <fp8_e4m3, block = 128> : tensor<?x?x128xf32>, tensor<256x128xf8E4M3FN
+  %lt = ds4.linear %l, %woa2 act_quant <fp8_e4m3, block = 128> : tensor<?x?x128xf32>, tensor<256x128xf8E4M3FN, #ds4.quant<fp8_e4m3, block = [128, 128]>> -> tensor<?x?x256xf32>
   // CHECK: ds4.linear %{{.*}}, %{{.*}} : tensor<?x?x256xf32>, tensor<64x256xbf16> -> tensor<?x?x64xbf16>
   %lb = ds4.linear %x, %wb : tensor<?x?x256xf32>, tensor<64x256xbf16> -> tensor<?x?x64xbf16>
   // CHECK: ds4.grouped_linear %{{.*}}, %{{.*}} compute bf16 : tensor<?x?x2x256xf32>, tensor<128x256xf8E4M3FN, #ds4.quant<fp8_e4m3, block = [128, 128]>> -> tensor<?x?x2x64xf32>
@@ -58,6 +62,8 @@ func.func @core(%ids: tensor<?x?xi32>, %pos: tensor<?x?xi64>, %h: tensor<?x?x4x1
 func.func @hyper_connections(%H: tensor<?x?x4x256xf32>, %fn: tensor<24x1024xf32>, %base: tensor<24xf32>,
                              %scale: tensor<3xf32>, %f: tensor<?x?x256xf32>, %hfn: tensor<4x1024xf32>,
                              %hbase: tensor<4xf32>, %hscale: tensor<1xf32>) {
+  // CHECK: ds4.hc_expand %{{.*}} : tensor<?x?x256xf32> -> tensor<?x?x4x256xf32>
+  %open = ds4.hc_expand %f : tensor<?x?x256xf32> -> tensor<?x?x4x256xf32>
   // CHECK: %[[X:.*]], %[[POST:.*]], %[[COMB:.*]] = ds4.hc_pre %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {hc_eps = 9.9999999999999995E-7 : f64, norm_eps = 9.9999999999999995E-7 : f64, sinkhorn_iters = 20 : i64}
   %x, %post, %comb = ds4.hc_pre %H, %fn, %base, %scale {sinkhorn_iters = 20 : i64, hc_eps = 1.0e-6 : f64, norm_eps = 1.0e-6 : f64}
       : (tensor<?x?x4x256xf32>, tensor<24x1024xf32>, tensor<24xf32>, tensor<3xf32>) -> (tensor<?x?x256xf32>, tensor<?x?x4xf32>, tensor<?x?x4x4xf32>)
