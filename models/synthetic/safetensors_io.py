@@ -14,7 +14,9 @@ import os
 import numpy as np
 
 INDEX_FILE = "model.safetensors.index.json"
-DTYPE_BYTES = {"BF16": 2, "F32": 4, "I32": 4, "F8_E4M3": 1, "F8_E8M0": 1, "I8": 1}
+DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2, "I32": 4,
+               "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8, "F8_E4M3": 1, "F8_E5M2": 1,
+               "F8_E8M0": 1}
 
 
 class Group:

@@ -12,6 +12,7 @@
 
 #include "models/Builder.h"
 #include "models/Config.h"
+#include "models/WeightTable.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
@@ -49,6 +50,11 @@ static cl::opt<int64_t> maxSeqLen("max-seq-len",
 static cl::opt<int64_t> maxBatch("max-batch",
                                  cl::desc("Sequence slots decoded together"),
                                  cl::init(8));
+static cl::opt<std::string> checkWeights(
+    "check-weights",
+    cl::desc("Check a checkpoint (directory, index json or .safetensors) "
+             "against the model's weight table and exit"),
+    cl::value_desc("path"));
 static cl::opt<bool> timing("time", cl::desc("Print the time each step took"),
                             cl::init(false));
 
@@ -76,7 +82,7 @@ int main(int argc, char **argv) {
     return fail("--precision=" + precision + ": must be exact or deploy");
   if (maxSeqLen <= 0 || maxBatch <= 0)
     return fail("--max-seq-len and --max-batch must be positive");
-  if (compileTo != "model")
+  if (compileTo != "model" && checkWeights.empty())
     return fail("--compile-to=" + compileTo +
                 ": this phase is not implemented yet; only 'model' is "
                 "available");
@@ -95,6 +101,27 @@ int main(int argc, char **argv) {
   if (!module)
     return fail(configPath + ": " + llvm::toString(module.takeError()));
   auto built = std::chrono::steady_clock::now();
+
+  if (!checkWeights.empty()) {
+    mlir::FailureOr<std::vector<ds4::weights::ExpectedTensor>> table =
+        ds4::collectWeightTable(**module);
+    if (mlir::failed(table))
+      return 1;
+    auto checkpoint = ds4::weights::Checkpoint::open(checkWeights);
+    if (!checkpoint.ok()) {
+      llvm::errs() << checkpoint.status().message() << "\n";
+      return fail(checkWeights + ": not a valid checkpoint");
+    }
+    ds4::Status status = checkpoint->validate(*table);
+    if (!status.ok()) {
+      llvm::errs() << status.message() << "\n";
+      return fail(checkWeights + ": " + llvm::Twine(status.messages().size()) +
+                  " problems against the weight table of " + configPath);
+    }
+    llvm::outs() << checkWeights << ": all " << table->size()
+                 << " tensors match the weight table of " << configPath << "\n";
+    return 0;
+  }
 
   // The output is written to a temporary and renamed on success, so a
   // failure never leaves a partial file behind.
