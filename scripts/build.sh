@@ -6,6 +6,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${DS4_BUILD_DIR:-$root/build}"
 jobs="${DS4_JOBS:-$(nproc)}"
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+# Paths relative to the checkout, so every clone shares the cache.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}"
 
 if [[ ! -f "$build/build.ninja" || $# -gt 0 ]]; then
   cmake -G Ninja -S "$root" -B "$build" \
