@@ -34,4 +34,48 @@ def Ds4Cleanup : Pass<"ds4-cleanup"> {
   ];
 }
 
+def Ds4WeightsToArgs : Pass<"ds4-weights-to-args", "ModuleOp"> {
+  let summary = "Turn ds4.weight references into entry-point arguments";
+  let description = [{
+    Before bufferization, every distinct `ds4.weight "name"` of a function
+    becomes one trailing argument of that function carrying
+    `{ds4.weight = "name"}`, in order of first use; the ops are erased. The
+    runtime binds these arguments from the checkpoint (the artifact's weight
+    table lists them per entry point), so compiled code reaches weights
+    through ordinary buffer arguments.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
+def Ds4LowerToLoops : Pass<"ds4-lower-to-loops", "ModuleOp"> {
+  let summary = "Lower ds4 ops on tensors to scf loops over memrefs (CPU)";
+  let description = [{
+    One dialect conversion that bufferizes and lowers: tensors become
+    memrefs, `!ds4.state` becomes an f32 memref updated in place, packed
+    FP8/FP4 weights become byte buffers (lowering/cpu/BufferTypes.h), and
+    every ds4 op becomes scf.for loop nests with arith/math
+    (lowering/cpu/*ToLoops.cpp). Before converting it checks that no state
+    value is read after the op that updates it, which in-place updating
+    relies on. Runs after `ds4-weights-to-args`.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
+def Ds4EntryAbi : Pass<"ds4-entry-abi", "ModuleOp"> {
+  let summary = "Give the memref entry points the runtime's calling convention";
+  let description = [{
+    After bufferization: state results that are the (in-place updated)
+    state arguments are dropped; every other result becomes a caller-owned
+    output argument written with `memref.copy`; functions get
+    `llvm.emit_c_interface`. The runtime then calls
+    `_mlir_ciface_<name>(descriptor*...)` with inputs, states, weights and
+    outputs in that order.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 #endif // DS4_PASSES_TD

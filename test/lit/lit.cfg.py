@@ -34,3 +34,13 @@ tool_dirs = [config.ds4_tools_dir, config.llvm_tools_dir]
 tools = [ToolSubst("ds4-opt", unresolved="fatal"),
          ToolSubst("ds4-compile", unresolved="fatal")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# Executes the `@main` of a module lowered to the LLVM dialect on the host:
+#   ds4-opt %s --ds4-cpu-bufferize --ds4-cpu-to-llvm | %run_cpu | FileCheck %s
+_libs = os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")
+config.substitutions.append((
+    "%run_cpu",
+    os.path.join(config.llvm_tools_dir, "mlir-runner")
+    + " -e main -entry-point-result=void -shared-libs="
+    + os.path.join(_libs, "libmlir_runner_utils.so") + ","
+    + os.path.join(_libs, "libmlir_c_runner_utils.so")))

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/ds4/IR/Ds4Dialect.h"
+#include "lowering/Pipelines.h"
 #include "passes/Passes.h"
 
 #include "mlir/InitAllDialects.h"
@@ -17,6 +18,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::ds4::registerDs4Passes();
+  mlir::ds4::registerDs4Pipelines();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

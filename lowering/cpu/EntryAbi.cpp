@@ -1,0 +1,60 @@
+//===- EntryAbi.cpp - ds4-entry-abi ----------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+namespace mlir::ds4 {
+#define GEN_PASS_DEF_DS4ENTRYABI
+#include "passes/Passes.h.inc"
+} // namespace mlir::ds4
+
+using namespace mlir;
+
+namespace {
+struct EntryAbiPass : ds4::impl::Ds4EntryAbiBase<EntryAbiPass> {
+  void runOnOperation() override {
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      if (func.isExternal() || func.isPrivate())
+        continue;
+      auto ret = cast<func::ReturnOp>(func.getBody().back().getTerminator());
+      SmallVector<Value> outputs;
+      SmallVector<unsigned> dropped;
+      for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
+        if (!isa<MemRefType>(value.getType())) {
+          ret.emitError("entry points return only buffers");
+          return signalPassFailure();
+        }
+        auto arg = dyn_cast<BlockArgument>(value);
+        bool inPlaceState =
+            arg && arg.getOwner() == &func.getBody().front() &&
+            func.getArgAttr(arg.getArgNumber(), "ds4.state");
+        if (!inPlaceState)
+          outputs.push_back(value);
+        dropped.push_back(i);
+      }
+      // Outputs become trailing caller-owned arguments.
+      OpBuilder b(ret);
+      for (Value value : outputs) {
+        auto type = cast<MemRefType>(value.getType());
+        unsigned index = func.getNumArguments();
+        if (failed(func.insertArgument(index, type, {}, value.getLoc())))
+          return signalPassFailure();
+        func.setArgAttr(index, "ds4.output", b.getUnitAttr());
+        memref::CopyOp::create(b, ret.getLoc(), value, func.getArgument(index));
+      }
+      llvm::BitVector erase(func.getNumResults());
+      for (unsigned i : dropped)
+        erase.set(i);
+      if (failed(func.eraseResults(erase)))
+        return signalPassFailure();
+      func::ReturnOp::create(b, ret.getLoc());
+      ret.erase();
+      func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                    UnitAttr::get(&getContext()));
+    }
+  }
+};
+} // namespace

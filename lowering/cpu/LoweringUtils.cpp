@@ -1,0 +1,341 @@
+//===- LoweringUtils.cpp --------------------------------------------------===//
+
+#include "lowering/cpu/LoweringUtils.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+using namespace mlir::ds4;
+using namespace mlir::ds4::lowering;
+
+Value lowering::constIndex(ImplicitLocOpBuilder &b, int64_t v) {
+  return arith::ConstantIndexOp::create(b, v);
+}
+Value lowering::constF32(ImplicitLocOpBuilder &b, double v) {
+  return arith::ConstantOp::create(b, b.getF32FloatAttr(v));
+}
+Value lowering::constF64(ImplicitLocOpBuilder &b, double v) {
+  return arith::ConstantOp::create(b, b.getF64FloatAttr(v));
+}
+Value lowering::constI32(ImplicitLocOpBuilder &b, int64_t v) {
+  return arith::ConstantOp::create(b, b.getI32IntegerAttr(v));
+}
+
+SmallVector<Value> lowering::memrefDims(ImplicitLocOpBuilder &b, Value memref) {
+  auto type = cast<MemRefType>(memref.getType());
+  SmallVector<Value> dims;
+  for (int64_t i = 0; i < type.getRank(); ++i) {
+    if (type.isDynamicDim(i))
+      dims.push_back(memref::DimOp::create(b, memref, i));
+    else
+      dims.push_back(constIndex(b, type.getDimSize(i)));
+  }
+  return dims;
+}
+
+Value lowering::allocBuffer(ImplicitLocOpBuilder &b, MemRefType type,
+                            ArrayRef<Value> allDims) {
+  SmallVector<Value> dynamic;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      dynamic.push_back(allDims[i]);
+  return memref::AllocOp::create(b, type, dynamic);
+}
+
+void lowering::forEach(ImplicitLocOpBuilder &b, ArrayRef<Value> ubs,
+                       LoopBody body) {
+  SmallVector<Value> lbs(ubs.size(), constIndex(b, 0));
+  SmallVector<Value> steps(ubs.size(), constIndex(b, 1));
+  scf::buildLoopNest(b, b.getLoc(), lbs, ubs, steps,
+                     [&](OpBuilder &nested, Location loc, ValueRange ivs) {
+                       ImplicitLocOpBuilder ib(loc, nested);
+                       body(ib, ivs);
+                     });
+}
+
+Value lowering::reduce(ImplicitLocOpBuilder &b, Value lb, Value ub, Value init,
+                       ReduceBody body) {
+  auto loop = scf::ForOp::create(
+      b, lb, ub, constIndex(b, 1), ValueRange{init},
+      [&](OpBuilder &nested, Location loc, Value iv, ValueRange acc) {
+        ImplicitLocOpBuilder ib(loc, nested);
+        scf::YieldOp::create(ib, ValueRange{body(ib, iv, acc[0])});
+      });
+  return loop.getResult(0);
+}
+
+Value lowering::reduce(ImplicitLocOpBuilder &b, Value ub, Value init,
+                       ReduceBody body) {
+  return reduce(b, constIndex(b, 0), ub, init, body);
+}
+
+Value lowering::loadF32(ImplicitLocOpBuilder &b, Value memref, ValueRange idx) {
+  Value v = memref::LoadOp::create(b, memref, idx);
+  if (v.getType().isF32())
+    return v;
+  return arith::ExtFOp::create(b, b.getF32Type(), v);
+}
+
+void lowering::storeF32(ImplicitLocOpBuilder &b, Value v, Value memref,
+                        ValueRange idx) {
+  Type element = cast<MemRefType>(memref.getType()).getElementType();
+  if (element != v.getType())
+    v = arith::TruncFOp::create(b, element, v);
+  memref::StoreOp::create(b, v, memref, idx);
+}
+
+Value lowering::loadIndex(ImplicitLocOpBuilder &b, Value memref,
+                          ValueRange idx) {
+  Value v = memref::LoadOp::create(b, memref, idx);
+  return arith::IndexCastOp::create(b, b.getIndexType(), v);
+}
+
+//===----------------------------------------------------------------------===//
+// Number formats
+//===----------------------------------------------------------------------===//
+
+// e4m3fn: sign | 4-bit exponent (bias 7) | 3-bit mantissa; exponent 0 is
+// subnormal (m * 2^-9); 0x7F/0xFF are NaN.
+Value lowering::decodeE4M3(ImplicitLocOpBuilder &b, Value code) {
+  Type i32 = b.getI32Type();
+  Value bits = arith::ExtUIOp::create(b, i32, code);
+  Value exp = arith::AndIOp::create(
+      b, arith::ShRUIOp::create(b, bits, constI32(b, 3)), constI32(b, 15));
+  Value man = arith::AndIOp::create(b, bits, constI32(b, 7));
+  Value sign = arith::AndIOp::create(b, bits, constI32(b, 0x80));
+  // Normal: f32 bits = sign<<24 | (exp + 120) << 23 | man << 20.
+  Value normal = arith::OrIOp::create(
+      b,
+      arith::ShLIOp::create(
+          b, arith::AddIOp::create(b, exp, constI32(b, 120)), constI32(b, 23)),
+      arith::ShLIOp::create(b, man, constI32(b, 20)));
+  Value normalF = arith::BitcastOp::create(b, b.getF32Type(), normal);
+  Value subnormalF = arith::MulFOp::create(
+      b, arith::UIToFPOp::create(b, b.getF32Type(), man), constF32(b, 0x1p-9));
+  Value isSub = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, exp,
+                                      constI32(b, 0));
+  Value mag = arith::SelectOp::create(b, isSub, subnormalF, normalF);
+  Value isNaN = arith::CmpIOp::create(
+      b, arith::CmpIPredicate::eq, arith::AndIOp::create(b, bits, constI32(b, 0x7F)),
+      constI32(b, 0x7F));
+  mag = arith::SelectOp::create(b, isNaN, constF32(b, NAN), mag);
+  Value negative = arith::CmpIOp::create(b, arith::CmpIPredicate::ne, sign,
+                                         constI32(b, 0));
+  return arith::SelectOp::create(b, negative, arith::NegFOp::create(b, mag),
+                                 mag);
+}
+
+// e2m1 codes 0-7: 0, .5, 1, 1.5, 2, 3, 4, 6; 8-15 the negatives.
+Value lowering::decodeE2M1(ImplicitLocOpBuilder &b, Value nibble) {
+  Type i32 = b.getI32Type();
+  Value code = arith::AndIOp::create(b, arith::ExtUIOp::create(b, i32, nibble),
+                                     constI32(b, 15));
+  Value mag = arith::AndIOp::create(b, code, constI32(b, 7));
+  Value e = arith::ShRUIOp::create(b, mag, constI32(b, 1));
+  Value m = arith::AndIOp::create(b, mag, constI32(b, 1));
+  // e = 0: m * 0.5; e >= 1: (1 + m/2) * 2^(e-1).
+  Value mF = arith::UIToFPOp::create(b, b.getF32Type(), m);
+  Value sub = arith::MulFOp::create(b, mF, constF32(b, 0.5));
+  Value pow = arith::BitcastOp::create(
+      b, b.getF32Type(),
+      arith::ShLIOp::create(b, arith::AddIOp::create(b, e, constI32(b, 126)),
+                            constI32(b, 23)));
+  Value normal = arith::MulFOp::create(
+      b, arith::AddFOp::create(b, constF32(b, 1.0),
+                               arith::MulFOp::create(b, mF, constF32(b, 0.5))),
+      pow);
+  Value isSub = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, e,
+                                      constI32(b, 0));
+  Value value = arith::SelectOp::create(b, isSub, sub, normal);
+  Value negative = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, code,
+                                         constI32(b, 8));
+  return arith::SelectOp::create(b, negative, arith::NegFOp::create(b, value),
+                                 value);
+}
+
+// e8m0: 2^(code - 127); code 0 is 2^-127 (an f32 subnormal); 255 is NaN.
+Value lowering::decodeE8M0(ImplicitLocOpBuilder &b, Value code) {
+  Type i32 = b.getI32Type();
+  Value bits = arith::ExtUIOp::create(b, i32, code);
+  Value normal = arith::BitcastOp::create(
+      b, b.getF32Type(), arith::ShLIOp::create(b, bits, constI32(b, 23)));
+  Value isZero = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, bits,
+                                       constI32(b, 0));
+  Value isNaN = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, bits,
+                                      constI32(b, 255));
+  Value v = arith::SelectOp::create(b, isZero, constF32(b, 0x1p-127), normal);
+  return arith::SelectOp::create(b, isNaN, constF32(b, NAN), v);
+}
+
+Value lowering::loadWeight(ImplicitLocOpBuilder &b, const WeightAccess &w,
+                           ValueRange idx) {
+  std::optional<PackedWeightLayout> layout = getPackedWeightLayout(w.type);
+  if (!layout)
+    return loadF32(b, w.buffer, idx);
+  // Flatten leading (expert) indices.
+  ArrayRef<int64_t> shape = w.type.getShape();
+  Value expert = constIndex(b, 0);
+  for (size_t i = 0; i + 2 < shape.size(); ++i)
+    expert = arith::AddIOp::create(
+        b, arith::MulIOp::create(b, expert, constIndex(b, shape[i])), idx[i]);
+  Value row = idx[idx.size() - 2], col = idx[idx.size() - 1];
+  Value rowBase = arith::AddIOp::create(
+      b, arith::MulIOp::create(b, expert, constIndex(b, layout->rows)), row);
+  Value value;
+  if (layout->format == QuantFormat::fp8_e4m3) {
+    Value at = arith::AddIOp::create(
+        b, arith::MulIOp::create(b, rowBase, constIndex(b, layout->codeCols)),
+        col);
+    value = decodeE4M3(b, memref::LoadOp::create(b, w.buffer, ValueRange{at}));
+  } else {
+    Value byteCol = arith::DivUIOp::create(b, col, constIndex(b, 2));
+    Value at = arith::AddIOp::create(
+        b, arith::MulIOp::create(b, rowBase, constIndex(b, layout->codeCols)),
+        byteCol);
+    Value byte = arith::ExtUIOp::create(
+        b, b.getI32Type(), memref::LoadOp::create(b, w.buffer, ValueRange{at}));
+    // Element 2j is the low nibble, 2j+1 the high one (spec section 2).
+    Value odd = arith::RemUIOp::create(b, col, constIndex(b, 2));
+    Value shift = arith::MulIOp::create(
+        b, arith::IndexCastOp::create(b, b.getI32Type(), odd), constI32(b, 4));
+    Value nibble = arith::ShRUIOp::create(b, byte, shift);
+    value = decodeE2M1(b, arith::TruncIOp::create(b, b.getI8Type(), nibble));
+  }
+  Value sRow = arith::DivUIOp::create(b, row, constIndex(b, layout->blockRows));
+  Value sCol = arith::DivUIOp::create(b, col, constIndex(b, layout->blockCols));
+  Value sAt = arith::AddIOp::create(
+      b, constIndex(b, layout->codeBytes()),
+      arith::AddIOp::create(
+          b,
+          arith::MulIOp::create(
+              b,
+              arith::AddIOp::create(
+                  b, arith::MulIOp::create(b, expert, constIndex(b, layout->scaleRows)),
+                  sRow),
+              constIndex(b, layout->scaleCols)),
+          sCol));
+  Value scale =
+      decodeE8M0(b, memref::LoadOp::create(b, w.buffer, ValueRange{sAt}));
+  return arith::MulFOp::create(b, value, scale);
+}
+
+Value lowering::roundE4M3(ImplicitLocOpBuilder &b, Value x) {
+  // Spacing 2^(e-3) for |x| in [2^e, 2^(e+1)), e >= -6 (subnormals: 2^-9).
+  Value a = math::AbsFOp::create(b, x);
+  a = arith::MinimumFOp::create(b, a, constF64(b, 448.0));
+  Value positive = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, a,
+                                         constF64(b, 0.0));
+  Value safe = arith::SelectOp::create(b, positive, a, constF64(b, 1.0));
+  Value e = math::FloorOp::create(b, math::Log2Op::create(b, safe));
+  e = arith::MaximumFOp::create(b, e, constF64(b, -6.0));
+  Value step = math::Exp2Op::create(
+      b, arith::SubFOp::create(b, e, constF64(b, 3.0)));
+  Value r = arith::MulFOp::create(
+      b, math::RoundEvenOp::create(b, arith::DivFOp::create(b, a, step)), step);
+  r = arith::MinimumFOp::create(b, r, constF64(b, 448.0));
+  return math::CopySignOp::create(b, r, x);
+}
+
+Value lowering::roundE2M1(ImplicitLocOpBuilder &b, Value x) {
+  Value a = arith::MinimumFOp::create(b, math::AbsFOp::create(b, x),
+                                      constF64(b, 6.0));
+  Value below2 = arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, a,
+                                       constF64(b, 2.0));
+  Value below4 = arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, a,
+                                       constF64(b, 4.0));
+  Value step = arith::SelectOp::create(
+      b, below2, constF64(b, 0.5),
+      arith::SelectOp::create(b, below4, constF64(b, 1.0), constF64(b, 2.0)));
+  Value r = arith::MulFOp::create(
+      b, math::RoundEvenOp::create(b, arith::DivFOp::create(b, a, step)), step);
+  r = arith::MinimumFOp::create(b, r, constF64(b, 6.0));
+  return math::CopySignOp::create(b, r, x);
+}
+
+Value lowering::roundBF16(ImplicitLocOpBuilder &b, Value x) {
+  Value h = arith::TruncFOp::create(b, b.getBF16Type(), x);
+  return arith::ExtFOp::create(b, b.getF32Type(), h);
+}
+
+void lowering::quantizeRowInPlace(ImplicitLocOpBuilder &b, Value buffer,
+                                  ValueRange prefix, int64_t start,
+                                  Value count, int64_t block,
+                                  QuantFormat format) {
+  bool fp8 = format == QuantFormat::fp8_e4m3;
+  double fmax = fp8 ? 448.0 : 6.0;
+  double floor = fp8 ? 1e-4 : 6.0 * 0x1p-126;
+  Value blockV = constIndex(b, block);
+  Value startV = constIndex(b, start);
+  // number of blocks = ceil(count / block)
+  Value blocks = arith::CeilDivUIOp::create(b, count, blockV);
+  auto at = [&](Value i) {
+    SmallVector<Value> idx(prefix.begin(), prefix.end());
+    idx.push_back(i);
+    return idx;
+  };
+  forEach(b, {blocks}, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+    Value lo = arith::AddIOp::create(
+        b, startV, arith::MulIOp::create(b, ivs[0], blockV));
+    Value hi = arith::MinUIOp::create(
+        b, arith::AddIOp::create(b, lo, blockV),
+        arith::AddIOp::create(b, startV, count));
+    Value amax = reduce(b, lo, hi, constF64(b, 0.0),
+                        [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
+                          Value v = arith::ExtFOp::create(
+                              b, b.getF64Type(), loadF32(b, buffer, at(i)));
+                          return arith::MaximumFOp::create(
+                              b, acc, math::AbsFOp::create(b, v));
+                        });
+    amax = arith::MaximumFOp::create(b, amax, constF64(b, floor));
+    Value scale = math::Exp2Op::create(
+        b, math::CeilOp::create(
+               b, math::Log2Op::create(
+                      b, arith::DivFOp::create(b, amax, constF64(b, fmax)))));
+    scf::ForOp::create(
+        b, lo, hi, constIndex(b, 1), ValueRange{},
+        [&](OpBuilder &nested, Location loc, Value i, ValueRange) {
+          ImplicitLocOpBuilder ib(loc, nested);
+          Value v = arith::ExtFOp::create(ib, ib.getF64Type(),
+                                          loadF32(ib, buffer, at(i)));
+          Value q = arith::DivFOp::create(ib, v, scale);
+          q = fp8 ? roundE4M3(ib, q) : roundE2M1(ib, q);
+          q = arith::MulFOp::create(ib, q, scale);
+          storeF32(ib, arith::TruncFOp::create(ib, ib.getF32Type(), q), buffer,
+                   at(i));
+          scf::YieldOp::create(ib);
+        });
+  });
+}
+
+void lowering::roundStateRow(ImplicitLocOpBuilder &b, StateType type,
+                             Value buffer, ValueRange prefix) {
+  int64_t width = type.getWidth();
+  switch (type.getStorage()) {
+  case StateStorage::f32:
+    return;
+  case StateStorage::bf16:
+    forEach(b, {constIndex(b, width)}, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+      SmallVector<Value> idx(prefix.begin(), prefix.end());
+      idx.push_back(ivs[0]);
+      storeF32(b, roundBF16(b, loadF32(b, buffer, idx)), buffer, idx);
+    });
+    return;
+  case StateStorage::fp8_nope: {
+    int64_t nope = width - type.getRope();
+    quantizeRowInPlace(b, buffer, prefix, 0, constIndex(b, nope), 64,
+                       QuantFormat::fp8_e4m3);
+    // The rope dims are kept in bf16.
+    forEach(b, {constIndex(b, type.getRope())},
+            [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+              SmallVector<Value> idx(prefix.begin(), prefix.end());
+              idx.push_back(arith::AddIOp::create(b, ivs[0], constIndex(b, nope)));
+              storeF32(b, roundBF16(b, loadF32(b, buffer, idx)), buffer, idx);
+            });
+    return;
+  }
+  case StateStorage::fp4:
+    quantizeRowInPlace(b, buffer, prefix, 0, constIndex(b, width), 32,
+                       QuantFormat::fp4_e2m1);
+    return;
+  }
+}

@@ -1,0 +1,93 @@
+//===- LoweringUtils.h - loop and number-format builders for ds4 lowering -===//
+//
+// Small builders shared by the op lowerings (CoreToLoops.cpp, ...): loop
+// nests, f32 load/store of any activation element type, dequantizing weight
+// loads, and the spec's rounding rules (spec section 4) emitted as arith /
+// math ops. The rounding mirrors test/reference/ds4ref/numerics.py exactly
+// (scales and rounding computed in f64), so compiled and reference values
+// agree bit for bit on the rounding itself.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DS4_LOWERING_CPU_LOWERINGUTILS_H
+#define DS4_LOWERING_CPU_LOWERINGUTILS_H
+
+#include "dialects/ds4/IR/Ds4Dialect.h"
+#include "lowering/cpu/BufferTypes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+namespace mlir::ds4::lowering {
+
+using LoopBody = function_ref<void(ImplicitLocOpBuilder &, ValueRange ivs)>;
+using ReduceBody =
+    function_ref<Value(ImplicitLocOpBuilder &, Value iv, Value acc)>;
+
+Value constIndex(ImplicitLocOpBuilder &b, int64_t v);
+Value constF32(ImplicitLocOpBuilder &b, double v);
+Value constF64(ImplicitLocOpBuilder &b, double v);
+Value constI32(ImplicitLocOpBuilder &b, int64_t v);
+
+/// Sizes of every dim of a memref as index values.
+SmallVector<Value> memrefDims(ImplicitLocOpBuilder &b, Value memref);
+/// A new buffer of `type`; its dynamic sizes are taken, in order, from
+/// `allDims` (one value per dim, static ones ignored).
+Value allocBuffer(ImplicitLocOpBuilder &b, MemRefType type,
+                  ArrayRef<Value> allDims);
+
+/// for ivs in [0, ubs): body(ivs). Nested scf.for loops.
+void forEach(ImplicitLocOpBuilder &b, ArrayRef<Value> ubs, LoopBody body);
+/// acc = init; for iv in [0, ub): acc = body(iv, acc); returns acc.
+Value reduce(ImplicitLocOpBuilder &b, Value lb, Value ub, Value init,
+             ReduceBody body);
+Value reduce(ImplicitLocOpBuilder &b, Value ub, Value init, ReduceBody body);
+
+/// Loads an element as f32 (extending bf16/f16) / stores an f32 value
+/// (rounding to the buffer's element type).
+Value loadF32(ImplicitLocOpBuilder &b, Value memref, ValueRange idx);
+void storeF32(ImplicitLocOpBuilder &b, Value v, Value memref, ValueRange idx);
+/// Loads an integer element as index (ids, positions, slots, selections).
+Value loadIndex(ImplicitLocOpBuilder &b, Value memref, ValueRange idx);
+
+/// A converted weight operand: its buffer plus the original tensor type,
+/// which says how to read it (plain, or packed FP8/FP4, see BufferTypes.h).
+struct WeightAccess {
+  Value buffer;
+  RankedTensorType type;
+};
+/// W[idx] dequantized to f32. `idx` indexes the logical shape of `type`.
+Value loadWeight(ImplicitLocOpBuilder &b, const WeightAccess &w,
+                 ValueRange idx);
+
+/// Format decoders on integer codes (i8 values).
+Value decodeE4M3(ImplicitLocOpBuilder &b, Value code);
+Value decodeE2M1(ImplicitLocOpBuilder &b, Value nibble);
+Value decodeE8M0(ImplicitLocOpBuilder &b, Value code);
+
+/// f64 value rounding (round to nearest even, saturating), as numerics.py.
+Value roundE4M3(ImplicitLocOpBuilder &b, Value x64);
+Value roundE2M1(ImplicitLocOpBuilder &b, Value x64);
+/// f32 -> bf16 -> f32.
+Value roundBF16(ImplicitLocOpBuilder &b, Value x32);
+
+/// Simulated block quantization in place over `count` consecutive values of
+/// the last dim of `buffer` (f32), starting at `start`, for the row `prefix`
+/// (all indices but the last): blocks of `block` (the last may be partial)
+/// each get the scale 2^ceil(log2(max(amax, floor) / fmax)) and values are
+/// rounded through `format` (spec section 4).
+void quantizeRowInPlace(ImplicitLocOpBuilder &b, Value buffer,
+                        ValueRange prefix, int64_t start, Value count,
+                        int64_t block, QuantFormat format);
+
+/// The rounding a state row of this storage applies on write, in place over
+/// row `prefix` of `buffer` (width `width`): fp8_nope rounds the first
+/// width - rope values in blocks of 64 and the rope values to bf16; fp4 rounds all in blocks of 32;
+/// bf16 rounds each value to bf16; f32 does nothing.
+void roundStateRow(ImplicitLocOpBuilder &b, StateType type, Value buffer,
+                   ValueRange prefix);
+
+} // namespace mlir::ds4::lowering
+
+#endif // DS4_LOWERING_CPU_LOWERINGUTILS_H

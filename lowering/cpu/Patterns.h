@@ -1,0 +1,44 @@
+//===- Patterns.h - ds4 -> loops conversion patterns, by part of the model ===//
+//
+// Each ds4 op lowers to scf.for loop nests over memrefs with arith/math
+// (ds4-lower-to-loops). One populate function per ODS file so the op
+// groups can be worked on independently:
+//   CoreToLoops.cpp            weights, embedding, norms, rope, linear, ...
+//   HyperConnectionToLoops.cpp hc_expand, hc_pre, hc_post, hc_head
+//   AttentionToLoops.cpp       window_update, compressor, indexer, top-k,
+//                              sparse attention
+//   MoeToLoops.cpp             moe_gate, moe_experts
+//   TensorToLoops.cpp          the upstream tensor/arith ops the builder uses
+//
+// Conventions every pattern follows:
+//  - results are fresh `memref.alloc`s (deallocated by the pipeline), except
+//    state results, which are the input state buffer updated in place (the
+//    pass checks that no op reads a state value after it was updated);
+//  - arithmetic is f32 (f64 where the reference uses it: rounding scales,
+//    rope angles), loads widen and stores narrow via loadF32/storeF32;
+//  - semantics are those of the op description, which matches
+//    test/reference/ds4ref (the oracle for parity tests).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DS4_LOWERING_CPU_PATTERNS_H
+#define DS4_LOWERING_CPU_PATTERNS_H
+
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace mlir::ds4::lowering {
+
+void populateCoreToLoopsPatterns(TypeConverter &converter,
+                                 RewritePatternSet &patterns);
+void populateHyperConnectionToLoopsPatterns(TypeConverter &converter,
+                                            RewritePatternSet &patterns);
+void populateAttentionToLoopsPatterns(TypeConverter &converter,
+                                      RewritePatternSet &patterns);
+void populateMoeToLoopsPatterns(TypeConverter &converter,
+                                RewritePatternSet &patterns);
+void populateTensorToLoopsPatterns(TypeConverter &converter,
+                                   RewritePatternSet &patterns);
+
+} // namespace mlir::ds4::lowering
+
+#endif // DS4_LOWERING_CPU_PATTERNS_H
