@@ -11,6 +11,7 @@ using namespace mlir;
 
 void ds4::buildCpuBufferizePipeline(OpPassManager &pm) {
   pm.addPass(createDs4WeightsToArgs());
+  pm.addPass(createDs4OutlineKernels());
   pm.addPass(createDs4LowerToLoops());
   pm.addPass(createDs4EntryAbi());
 }
@@ -19,7 +20,9 @@ void ds4::buildCpuToLLVMPipeline(OpPassManager &pm) {
   // Upstream passes by their registered names keep this list readable and
   // identical to what a user would type into ds4-opt.
   static const char *kPipeline =
-      "buffer-deallocation-pipeline,"
+      // Kernels return fresh buffers (or the state buffer they updated):
+      // ownership crosses those private calls dynamically.
+      "buffer-deallocation-pipeline{private-function-dynamic-ownership=true},"
       "canonicalize,cse,"
       "convert-scf-to-cf,"
       // bf16 <-> f32 as integer ops: no soft-float library calls needed.
@@ -27,6 +30,7 @@ void ds4::buildCpuToLLVMPipeline(OpPassManager &pm) {
       "convert-math-to-llvm,"
       "convert-math-to-libm,"
       "expand-strided-metadata,"
+      "lower-affine,"
       "finalize-memref-to-llvm,"
       "convert-arith-to-llvm,"
       "convert-index-to-llvm,"
@@ -35,6 +39,7 @@ void ds4::buildCpuToLLVMPipeline(OpPassManager &pm) {
       "reconcile-unrealized-casts";
   if (failed(parsePassPipeline(kPipeline, pm, llvm::errs())))
     llvm::report_fatal_error("ds4: the built-in CPU pipeline does not parse");
+  pm.addPass(createDs4EntryWrappers());
 }
 
 void ds4::registerDs4Pipelines() {

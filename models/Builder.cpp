@@ -234,7 +234,8 @@ Value ModelEmitter::attention(int64_t layer, Value x, LayerState &state) {
   if (deploy) // the nope dims are stored as e4m3 in blocks of 64 (spec 4)
     kv = QuantizeOp::create(*b, TypeRange{kv.getType()}, kv,
                             QuantizeMode::simulate, QuantFormat::fp8_e4m3,
-                            uint64_t(64), b->getI64IntegerAttr(D - r))
+                            uint64_t(64), b->getI64IntegerAttr(D - r),
+                            /*rest_bf16=*/true)
              .getResult();
 
   int64_t ratio = c.ratio(layer);
@@ -252,7 +253,7 @@ Value ModelEmitter::attention(int64_t layer, Value x, LayerState &state) {
       qi = HadamardOp::create(*b, qi);
       qi = QuantizeOp::create(*b, TypeRange{qi.getType()}, qi,
                               QuantizeMode::simulate, QuantFormat::fp4_e2m1,
-                              uint64_t(32), IntegerAttr())
+                              uint64_t(32), IntegerAttr(), /*rest_bf16=*/false)
                .getResult();
     }
     Value w = linear(

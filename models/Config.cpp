@@ -314,6 +314,7 @@ llvm::Expected<ModelConfig> ModelConfig::parse(llvm::StringRef json,
       message += (i ? "\n" : "") + source.str() + ": " + p[i];
     return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
   }
+  c.sourceJson = json.str();
   return c;
 }
 

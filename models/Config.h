@@ -58,6 +58,8 @@ struct ModelConfig {
   double hcEps = 1e-6;
   double normEps = 1e-6;
   double compressRopeTheta = 0;
+  /// The JSON text the config was parsed from (recorded in artifacts).
+  std::string sourceJson;
   /// One entry per layer plus one for the MTP layer.
   std::vector<int64_t> compressRatios;
 

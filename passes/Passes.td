@@ -47,6 +47,20 @@ def Ds4WeightsToArgs : Pass<"ds4-weights-to-args", "ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+def Ds4OutlineKernels : Pass<"ds4-outline-kernels", "ModuleOp"> {
+  let summary = "Move each ds4 op into a private kernel function, one per distinct signature";
+  let description = [{
+    Every ds4 op (after `ds4-weights-to-args`) is replaced by a `func.call`
+    to a private function holding just that op; ops with the same name,
+    attributes and operand/result types share one kernel. Layers of one kind
+    then share their code, so the size of the compiled module (and the time
+    LLVM spends on it) depends on the number of distinct layer shapes, not on
+    the depth of the model; the kernels are the natural unit of the
+    artifact's kernel table. Kernels are marked `no_inline`.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 def Ds4LowerToLoops : Pass<"ds4-lower-to-loops", "ModuleOp"> {
   let summary = "Lower ds4 ops on tensors to scf loops over memrefs (CPU)";
   let description = [{
@@ -76,6 +90,17 @@ def Ds4EntryAbi : Pass<"ds4-entry-abi", "ModuleOp"> {
     outputs in that order.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
+def Ds4EntryWrappers : Pass<"ds4-entry-wrappers", "ModuleOp"> {
+  let summary = "Export each entry point as `void ds4_entry_<name>(void **args)`";
+  let description = [{
+    After conversion to the LLVM dialect, each `_mlir_ciface_<name>` (one
+    pointer to a memref descriptor per argument) gets a wrapper taking one
+    array of those pointers, so the runtime can call any entry point without
+    knowing its arity at compile time (the artifact lists the arguments).
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 #endif // DS4_PASSES_TD

@@ -6,6 +6,8 @@
 #include "dialects/ds4/IR/Ds4Ops.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::ds4;
 using namespace mlir::ds4::lowering;
@@ -115,10 +117,452 @@ struct SwiGluLowering : Ds4Lowering<SwiGluOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Shared pieces of the projections
+//===----------------------------------------------------------------------===//
+
+/// `prefix` with `last` appended: the index of one element of a row.
+static SmallVector<Value> rowIndex(ValueRange prefix, Value last) {
+  SmallVector<Value> idx(prefix.begin(), prefix.end());
+  idx.push_back(last);
+  return idx;
+}
+
+/// y[row..., o] = sum_{i < k} xRow(i) * W[o, i] for o < out, in f32, the
+/// products added in order of i (the reference's GEMMs are fp32). `xRow(i)`
+/// reads one (already rounded) activation value of the current row.
+static void
+emitRowTimesWeightT(ImplicitLocOpBuilder &b, const WeightAccess &w, int64_t out,
+                    int64_t k, Value result, ValueRange row,
+                    function_ref<Value(ImplicitLocOpBuilder &, Value)> xRow) {
+  forEach(b, {constIndex(b, out)}, [&](ImplicitLocOpBuilder &b, ValueRange o) {
+    Value acc = reduce(b, constIndex(b, k), constF32(b, 0.0),
+                       [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
+                         Value prod = arith::MulFOp::create(
+                             b, xRow(b, i), loadWeight(b, w, {o[0], i}));
+                         return arith::AddFOp::create(b, acc, prod);
+                       });
+    storeF32(b, acc, result, rowIndex(row, o[0]));
+  });
+}
+
+/// Rope: for every pair i < dims/2 of the last `dims` channels of x,
+///   a = t * f_i (f64; -t * f_i when inverse),
+///   c = (f32) cos a, s = (f32) sin a,
+///   (x[2i], x[2i+1]) <- (x[2i] c - x[2i+1] s, x[2i] s + x[2i+1] c)  (f32),
+/// t = positions[leading dims of x]; the other channels are copied. As the
+/// reference's apply_rope: angles and cos/sin in float64, rounded to the
+/// activation dtype (f32), products in f32.
+struct RopeLowering : Ds4Lowering<RopeOp> {
+  using Ds4Lowering::Ds4Lowering;
+  LogicalResult
+  matchAndRewrite(RopeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value x = adaptor.getX(), positions = adaptor.getPositions();
+    RopeAttr rope = op.getRope();
+    SmallVector<Value> dims = memrefDims(b, x);
+    Value out = allocBuffer(b, bufferType(op.getType()), dims);
+    int64_t posRank = cast<MemRefType>(positions.getType()).getRank();
+    int64_t pairs = rope.getDims() / 2;
+
+    // The frequencies f_i, computed at compile time (RopeAttr, after YaRN).
+    SmallVector<double> freqs = rope.getFrequencies();
+    Value freqBuf =
+        memref::AllocOp::create(b, MemRefType::get({pairs}, b.getF64Type()));
+    for (int64_t i = 0; i < pairs; ++i)
+      memref::StoreOp::create(b, constF64(b, freqs[i]), freqBuf,
+                              ValueRange{constIndex(b, i)});
+
+    Value width = dims.back();
+    Value ropeStart =
+        arith::SubIOp::create(b, width, constIndex(b, rope.getDims()));
+    forEach(
+        b, ArrayRef<Value>(dims).drop_back(),
+        [&](ImplicitLocOpBuilder &b, ValueRange row) {
+          // Pass-through channels [0, width - dims).
+          forEach(b, {ropeStart}, [&](ImplicitLocOpBuilder &b, ValueRange c) {
+            SmallVector<Value> idx = rowIndex(row, c[0]);
+            storeF32(b, loadF32(b, x, idx), out, idx);
+          });
+          Value t =
+              memref::LoadOp::create(b, positions, row.take_front(posRank));
+          t = arith::SIToFPOp::create(b, b.getF64Type(), t);
+          if (rope.getInverse())
+            t = arith::NegFOp::create(b, t);
+          forEach(b, {constIndex(b, pairs)},
+                  [&](ImplicitLocOpBuilder &b, ValueRange i) {
+                    Value angle = arith::MulFOp::create(
+                        b, t, memref::LoadOp::create(b, freqBuf, i));
+                    Value cos = arith::TruncFOp::create(
+                        b, b.getF32Type(), math::CosOp::create(b, angle));
+                    Value sin = arith::TruncFOp::create(
+                        b, b.getF32Type(), math::SinOp::create(b, angle));
+                    Value c0 = arith::AddIOp::create(
+                        b, ropeStart,
+                        arith::MulIOp::create(b, i[0], constIndex(b, 2)));
+                    Value c1 = arith::AddIOp::create(b, c0, constIndex(b, 1));
+                    Value x0 = loadF32(b, x, rowIndex(row, c0));
+                    Value x1 = loadF32(b, x, rowIndex(row, c1));
+                    Value y0 = arith::SubFOp::create(
+                        b, arith::MulFOp::create(b, x0, cos),
+                        arith::MulFOp::create(b, x1, sin));
+                    Value y1 = arith::AddFOp::create(
+                        b, arith::MulFOp::create(b, x0, sin),
+                        arith::MulFOp::create(b, x1, cos));
+                    storeF32(b, y0, out, rowIndex(row, c0));
+                    storeF32(b, y1, out, rowIndex(row, c1));
+                  });
+        });
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+/// y[..., o] = sum_i xq[..., i] * W[o, i], W [out, in] dequantized from its
+/// encoding (loadWeight), accumulated in f32. xq = x, or with act_quant
+/// (deploy) each row of x copied to an f32 buffer and rounded through the
+/// format in blocks of `block` along `in` (the last block may be partial),
+/// as the reference's _gemm (quantize_blocks, then x @ W^T).
+struct LinearLowering : Ds4Lowering<LinearOp> {
+  using Ds4Lowering::Ds4Lowering;
+  LogicalResult
+  matchAndRewrite(LinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value x = adaptor.getX();
+    auto wType = cast<RankedTensorType>(op.getWeight().getType());
+    int64_t out = wType.getShape()[0], in = wType.getShape()[1];
+    WeightAccess w{adaptor.getWeight(), wType};
+    SmallVector<Value> dims = memrefDims(b, x);
+    SmallVector<Value> outDims(dims);
+    outDims.back() = constIndex(b, out);
+    Value result = allocBuffer(b, bufferType(op.getType()), outDims);
+    std::optional<ActQuantAttr> actQuant = op.getActQuant();
+    Value rowBuf;
+    if (actQuant)
+      rowBuf =
+          memref::AllocOp::create(b, MemRefType::get({in}, b.getF32Type()));
+    forEach(b, ArrayRef<Value>(dims).drop_back(),
+            [&](ImplicitLocOpBuilder &b, ValueRange row) {
+              if (actQuant) {
+                forEach(b, {constIndex(b, in)},
+                        [&](ImplicitLocOpBuilder &b, ValueRange i) {
+                          storeF32(b, loadF32(b, x, rowIndex(row, i[0])),
+                                   rowBuf, i);
+                        });
+                quantizeRowInPlace(b, rowBuf, {}, 0, constIndex(b, in),
+                                   actQuant->getBlock(), actQuant->getFormat());
+              }
+              emitRowTimesWeightT(b, w, out, in, result, row,
+                                  [&](ImplicitLocOpBuilder &b, Value i) {
+                                    return actQuant ? loadF32(b, rowBuf, {i})
+                                                    : loadF32(b, x,
+                                                              rowIndex(row, i));
+                                  });
+            });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// y[..., g, j] = sum_i x[..., g, i] * W[g*n + j, i], W [G*n, k], f32
+/// accumulation. With compute = bf16 (deploy) x is rounded to bf16 before
+/// the products and y to bf16 after the sum, as the reference's wo_a
+/// (round_to_bf16(og) @ wo_a^T, then round_to_bf16); W is used as
+/// dequantized (FP8 and bf16 weights are exact in bf16).
+struct GroupedLinearLowering : Ds4Lowering<GroupedLinearOp> {
+  using Ds4Lowering::Ds4Lowering;
+  LogicalResult
+  matchAndRewrite(GroupedLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value x = adaptor.getX();
+    auto wType = cast<RankedTensorType>(op.getWeight().getType());
+    WeightAccess w{adaptor.getWeight(), wType};
+    auto xType = cast<MemRefType>(x.getType());
+    int64_t groups = xType.getShape()[xType.getRank() - 2];
+    int64_t n = wType.getShape()[0] / groups, k = wType.getShape()[1];
+    bool bf16 = op.getCompute() && op.getCompute()->isBF16();
+    SmallVector<Value> outDims = memrefDims(b, x);
+    outDims.back() = constIndex(b, n);
+    Value result = allocBuffer(b, bufferType(op.getType()), outDims);
+    forEach(b, outDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+      ValueRange row = ivs.drop_back(); // [..., g]
+      Value g = ivs[ivs.size() - 2], j = ivs.back();
+      Value wRow = arith::AddIOp::create(
+          b, arith::MulIOp::create(b, g, constIndex(b, n)), j);
+      Value acc = reduce(b, constIndex(b, k), constF32(b, 0.0),
+                         [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
+                           Value xv = loadF32(b, x, rowIndex(row, i));
+                           if (bf16)
+                             xv = roundBF16(b, xv);
+                           Value prod = arith::MulFOp::create(
+                               b, xv, loadWeight(b, w, {wRow, i}));
+                           return arith::AddFOp::create(b, acc, prod);
+                         });
+      if (bf16)
+        acc = roundBF16(b, acc);
+      storeF32(b, acc, result, ivs);
+    });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// The sign bit of an f64 value (true for -0.0 too).
+static Value isNegative(ImplicitLocOpBuilder &b, Value q) {
+  Value bits = arith::BitcastOp::create(b, b.getI64Type(), q);
+  return arith::CmpIOp::create(
+      b, arith::CmpIPredicate::slt, bits,
+      arith::ConstantOp::create(b, b.getI64IntegerAttr(0)));
+}
+
+/// The e4m3fn code of an f64 value `q` that is exactly representable
+/// (the output of roundE4M3): sign << 7 | exponent field << 3 | mantissa.
+static Value encodeE4M3(ImplicitLocOpBuilder &b, Value q) {
+  Type i32 = b.getI32Type();
+  Value a = math::AbsFOp::create(b, q);
+  Value bits = arith::BitcastOp::create(
+      b, i32, arith::TruncFOp::create(b, b.getF32Type(), a));
+  // Normal (a >= 2^-6): exponent field = f32 exponent - 127 + 7, the 3 top
+  // mantissa bits. Subnormal: a = m * 2^-9.
+  Value exp = arith::SubIOp::create(
+      b, arith::ShRUIOp::create(b, bits, constI32(b, 23)), constI32(b, 120));
+  Value man = arith::AndIOp::create(
+      b, arith::ShRUIOp::create(b, bits, constI32(b, 20)), constI32(b, 7));
+  Value normal = arith::OrIOp::create(
+      b, arith::ShLIOp::create(b, exp, constI32(b, 3)), man);
+  Value subnormal = arith::FPToUIOp::create(
+      b, i32, arith::MulFOp::create(b, a, constF64(b, 0x1p9)));
+  Value isSub = arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, a,
+                                      constF64(b, 0x1p-6));
+  Value mag = arith::SelectOp::create(b, isSub, subnormal, normal);
+  Value negative = isNegative(b, q);
+  Value code = arith::SelectOp::create(
+      b, negative, arith::OrIOp::create(b, mag, constI32(b, 0x80)), mag);
+  return arith::TruncIOp::create(b, b.getI8Type(), code);
+}
+
+/// The e2m1 code (i4) of an exactly representable f64 value: magnitudes
+/// 0, .5, 1, 1.5, 2, 3, 4, 6 are codes 0-7, bit 3 the sign.
+static Value encodeE2M1(ImplicitLocOpBuilder &b, Value q) {
+  Type i32 = b.getI32Type();
+  Value a = math::AbsFOp::create(b, q);
+  // a < 2: code = 2a; a >= 2: 4 + (a - 2) for 2, 3, 4 -> 4, 5, 6 and 6 -> 7.
+  Value small = arith::FPToUIOp::create(
+      b, i32, arith::MulFOp::create(b, a, constF64(b, 2.0)));
+  Value large = arith::FPToUIOp::create(
+      b, i32, arith::AddFOp::create(b, a, constF64(b, 2.0)));
+  Value isSix =
+      arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, a, constF64(b, 6.0));
+  large = arith::SelectOp::create(b, isSix, constI32(b, 7), large);
+  Value below2 =
+      arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, a, constF64(b, 2.0));
+  Value mag = arith::SelectOp::create(b, below2, small, large);
+  Value negative = isNegative(b, q);
+  Value code = arith::SelectOp::create(
+      b, negative, arith::OrIOp::create(b, mag, constI32(b, 8)), mag);
+  return arith::TruncIOp::create(b, b.getIntegerType(4), code);
+}
+
+/// Block quantization of the first `channels` values of the last dim, blocks
+/// of `block`, scale s = 2^ceil(log2(max(amax, floor) / fmax)) (f64, as
+/// numerics.quantize_blocks).
+///  - simulate: y = x, then each block rounded in place (quantizeRowInPlace);
+///    channels past `channels` are copied unchanged.
+///  - store: codes[..., i] = code(round(x / s)) (f8E4M3FN / f4E2M1FN),
+///    scales[..., blk] = e8m0(s) = log2(s) + 127 (f8E8M0FNU); the codes are
+///    built as integers and bitcast to the code types.
+struct QuantizeLowering : Ds4Lowering<QuantizeOp> {
+  using Ds4Lowering::Ds4Lowering;
+  LogicalResult
+  matchAndRewrite(QuantizeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value x = adaptor.getX();
+    SmallVector<Value> dims = memrefDims(b, x);
+    int64_t last = cast<MemRefType>(x.getType()).getShape().back();
+    int64_t channels = op.getChannels().value_or(last);
+    int64_t block = op.getBlock();
+    QuantFormat format = op.getFormat();
+    ArrayRef<Value> rowDims = ArrayRef<Value>(dims).drop_back();
+
+    if (op.getMode() == QuantizeMode::simulate) {
+      Value out = allocBuffer(b, bufferType(op.getResult().getType()), dims);
+      forEach(b, rowDims, [&](ImplicitLocOpBuilder &b, ValueRange row) {
+        forEach(b, {dims.back()}, [&](ImplicitLocOpBuilder &b, ValueRange i) {
+          SmallVector<Value> idx = rowIndex(row, i[0]);
+          storeF32(b, loadF32(b, x, idx), out, idx);
+        });
+        quantizeRowInPlace(b, out, row, 0, constIndex(b, channels), block,
+                           format);
+        if (op.getRestBf16())
+          scf::ForOp::create(
+              b, constIndex(b, channels), dims.back(), constIndex(b, 1),
+              ValueRange{},
+              [&](OpBuilder &nested, Location loc, Value i, ValueRange) {
+                ImplicitLocOpBuilder ib(loc, nested);
+                SmallVector<Value> idx = rowIndex(row, i);
+                storeF32(ib, roundBF16(ib, loadF32(ib, out, idx)), out, idx);
+                scf::YieldOp::create(ib);
+              });
+      });
+      rewriter.replaceOp(op, ValueRange{out});
+      return success();
+    }
+
+    bool fp8 = format == QuantFormat::fp8_e4m3;
+    double fmax = fp8 ? 448.0 : 6.0;
+    double floor = fp8 ? 1e-4 : 6.0 * 0x1p-126;
+    MemRefType codesType = bufferType(op.getResult().getType());
+    MemRefType scalesType = bufferType(op.getScales().getType());
+    Value codes = allocBuffer(b, codesType, dims);
+    SmallVector<Value> scaleDims(dims);
+    scaleDims.back() = constIndex(b, last / block);
+    Value scales = allocBuffer(b, scalesType, scaleDims);
+    scaleDims.back() = constIndex(b, channels / block);
+    forEach(b, scaleDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+      ValueRange row = ivs.drop_back();
+      Value lo = arith::MulIOp::create(b, ivs.back(), constIndex(b, block));
+      Value hi = arith::AddIOp::create(b, lo, constIndex(b, block));
+      Value amax =
+          reduce(b, lo, hi, constF64(b, 0.0),
+                 [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
+                   Value v = arith::ExtFOp::create(
+                       b, b.getF64Type(), loadF32(b, x, rowIndex(row, i)));
+                   return arith::MaximumFOp::create(b, acc,
+                                                    math::AbsFOp::create(b, v));
+                 });
+      amax = arith::MaximumFOp::create(b, amax, constF64(b, floor));
+      Value log2s = math::CeilOp::create(
+          b, math::Log2Op::create(
+                 b, arith::DivFOp::create(b, amax, constF64(b, fmax))));
+      Value scale = math::Exp2Op::create(b, log2s);
+      Value e8m0 = arith::TruncIOp::create(
+          b, b.getI8Type(),
+          arith::AddIOp::create(
+              b, arith::FPToSIOp::create(b, b.getI32Type(), log2s),
+              constI32(b, 127)));
+      memref::StoreOp::create(
+          b, arith::BitcastOp::create(b, scalesType.getElementType(), e8m0),
+          scales, ivs);
+      scf::ForOp::create(
+          b, lo, hi, constIndex(b, 1), ValueRange{},
+          [&](OpBuilder &nested, Location loc, Value i, ValueRange) {
+            ImplicitLocOpBuilder ib(loc, nested);
+            SmallVector<Value> idx = rowIndex(row, i);
+            Value v =
+                arith::ExtFOp::create(ib, ib.getF64Type(), loadF32(ib, x, idx));
+            Value q = arith::DivFOp::create(ib, v, scale);
+            Value code = fp8 ? encodeE4M3(ib, roundE4M3(ib, q))
+                             : encodeE2M1(ib, roundE2M1(ib, q));
+            memref::StoreOp::create(
+                ib,
+                arith::BitcastOp::create(ib, codesType.getElementType(), code),
+                codes, idx);
+            scf::YieldOp::create(ib);
+          });
+    });
+    rewriter.replaceOp(op, ValueRange{codes, scales});
+    return success();
+  }
+};
+
+/// y = x @ (Hn / sqrt(n)) over the last dim, Hn the Sylvester Hadamard
+/// matrix (Hn[j][k] = (-1)^popcount(j & k), symmetric): the fast
+/// Walsh-Hadamard transform on an f64 copy of each row, butterflies
+/// (a, b) <- (a + b, a - b) at strides 1, 2, 4, ..., n/2, then times the
+/// f32 value of n^-0.5 (the reference's matrix entries are f32). The f64
+/// sums of f32 values are exact (short of a 2^29 spread of magnitudes), so
+/// y is the f32 rounding of the exact product with the reference's matrix,
+/// which the reference's own f32 matmul approximates.
+struct HadamardLowering : Ds4Lowering<HadamardOp> {
+  using Ds4Lowering::Ds4Lowering;
+  LogicalResult
+  matchAndRewrite(HadamardOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value x = adaptor.getX();
+    SmallVector<Value> dims = memrefDims(b, x);
+    Value out = allocBuffer(b, bufferType(op.getType()), dims);
+    int64_t n = cast<MemRefType>(x.getType()).getShape().back();
+    double scale = double(float(1.0 / std::sqrt(double(n))));
+    Value buf =
+        memref::AllocOp::create(b, MemRefType::get({n}, b.getF64Type()));
+    forEach(
+        b, ArrayRef<Value>(dims).drop_back(),
+        [&](ImplicitLocOpBuilder &b, ValueRange row) {
+          forEach(b, {constIndex(b, n)},
+                  [&](ImplicitLocOpBuilder &b, ValueRange i) {
+                    Value v = arith::ExtFOp::create(
+                        b, b.getF64Type(), loadF32(b, x, rowIndex(row, i[0])));
+                    memref::StoreOp::create(b, v, buf, i);
+                  });
+          for (int64_t h = 1; h < n; h *= 2) {
+            forEach(
+                b, {constIndex(b, n / (2 * h)), constIndex(b, h)},
+                [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+                  Value j0 = arith::AddIOp::create(
+                      b, arith::MulIOp::create(b, ivs[0], constIndex(b, 2 * h)),
+                      ivs[1]);
+                  Value j1 = arith::AddIOp::create(b, j0, constIndex(b, h));
+                  Value a = memref::LoadOp::create(b, buf, ValueRange{j0});
+                  Value c = memref::LoadOp::create(b, buf, ValueRange{j1});
+                  memref::StoreOp::create(b, arith::AddFOp::create(b, a, c),
+                                          buf, ValueRange{j0});
+                  memref::StoreOp::create(b, arith::SubFOp::create(b, a, c),
+                                          buf, ValueRange{j1});
+                });
+          }
+          forEach(b, {constIndex(b, n)},
+                  [&](ImplicitLocOpBuilder &b, ValueRange i) {
+                    Value v = arith::MulFOp::create(
+                        b, memref::LoadOp::create(b, buf, i),
+                        constF64(b, scale));
+                    storeF32(b, arith::TruncFOp::create(b, b.getF32Type(), v),
+                             out, rowIndex(row, i[0]));
+                  });
+        });
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+/// logits[..., v] = sum_i x[..., i] * head[v, i] in f32 (the reference's
+/// rmsnorm(y) @ head^T, fp32), head [vocab, d] bf16 or f32.
+struct LogitsLowering : Ds4Lowering<LogitsOp> {
+  using Ds4Lowering::Ds4Lowering;
+  LogicalResult
+  matchAndRewrite(LogitsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value x = adaptor.getX();
+    auto headType = cast<RankedTensorType>(op.getHead().getType());
+    int64_t vocab = headType.getShape()[0], d = headType.getShape()[1];
+    SmallVector<Value> dims = memrefDims(b, x);
+    SmallVector<Value> outDims(dims);
+    outDims.back() = constIndex(b, vocab);
+    Value result = allocBuffer(b, bufferType(op.getType()), outDims);
+    forEach(b, ArrayRef<Value>(dims).drop_back(),
+            [&](ImplicitLocOpBuilder &b, ValueRange row) {
+              emitRowTimesWeightT(b, WeightAccess{adaptor.getHead(), headType},
+                                  vocab, d, result, row,
+                                  [&](ImplicitLocOpBuilder &b, Value i) {
+                                    return loadF32(b, x, rowIndex(row, i));
+                                  });
+            });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 } // namespace
 
 void lowering::populateCoreToLoopsPatterns(TypeConverter &converter,
                                            RewritePatternSet &patterns) {
-  patterns.add<EmbeddingLowering, RmsNormLowering, SwiGluLowering>(
+  patterns.add<EmbeddingLowering, RmsNormLowering, SwiGluLowering, RopeLowering,
+               LinearLowering, GroupedLinearLowering, QuantizeLowering,
+               HadamardLowering, LogitsLowering>(
       converter, patterns.getContext());
 }

@@ -13,6 +13,25 @@ namespace mlir::ds4 {
 
 using namespace mlir;
 
+/// Follows a buffer through calls of kernels that return one of their
+/// arguments (in-place state updates) back to the value passed in.
+static Value traceInPlace(Value value, ModuleOp module) {
+  while (auto result = dyn_cast<OpResult>(value)) {
+    auto call = dyn_cast<func::CallOp>(result.getOwner());
+    if (!call)
+      break;
+    auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
+    if (!callee || callee.isExternal())
+      break;
+    auto ret = cast<func::ReturnOp>(callee.getBody().back().getTerminator());
+    auto arg = dyn_cast<BlockArgument>(ret.getOperand(result.getResultNumber()));
+    if (!arg || arg.getOwner() != &callee.getBody().front())
+      break;
+    value = call.getOperand(arg.getArgNumber());
+  }
+  return value;
+}
+
 namespace {
 struct EntryAbiPass : ds4::impl::Ds4EntryAbiBase<EntryAbiPass> {
   void runOnOperation() override {
@@ -27,10 +46,15 @@ struct EntryAbiPass : ds4::impl::Ds4EntryAbiBase<EntryAbiPass> {
           ret.emitError("entry points return only buffers");
           return signalPassFailure();
         }
-        auto arg = dyn_cast<BlockArgument>(value);
+        auto arg = dyn_cast<BlockArgument>(traceInPlace(value, getOperation()));
         bool inPlaceState =
             arg && arg.getOwner() == &func.getBody().front() &&
             func.getArgAttr(arg.getArgNumber(), "ds4.state");
+        if (func.getResultAttr(i, "ds4.state") && !inPlaceState) {
+          ret.emitError() << "state result #" << i
+                          << " is not its argument updated in place";
+          return signalPassFailure();
+        }
         if (!inPlaceState)
           outputs.push_back(value);
         dropped.push_back(i);

@@ -1,4 +1,11 @@
 //===- HyperConnectionToLoops.cpp - mHC ops --------------------------------===//
+//
+// The manifold-constrained hyper-connections of spec section 3.1, per token,
+// in f32, in the order of test/reference/ds4ref/model.py (_hc_mix,
+// _hc_combine, _hc_head). The streams H are `[..., n, d]`; every op loops
+// over the leading (token) dims and works on one `[n, d]` block at a time.
+//
+//===----------------------------------------------------------------------===//
 
 #include "lowering/cpu/LoweringUtils.h"
 #include "lowering/cpu/Patterns.h"
@@ -10,7 +17,115 @@ using namespace mlir;
 using namespace mlir::ds4;
 using namespace mlir::ds4::lowering;
 
+/// ivs followed by `more`.
+static SmallVector<Value> concat(ValueRange ivs, ValueRange more) {
+  SmallVector<Value> idx(ivs.begin(), ivs.end());
+  idx.append(more.begin(), more.end());
+  return idx;
+}
+
+/// sigmoid(x) = 0.5 * (1 + tanh(x / 2)): the overflow-free form the
+/// reference uses.
+static Value sigmoid(ImplicitLocOpBuilder &b, Value x) {
+  Value t = math::TanhOp::create(b, arith::MulFOp::create(b, x, constF32(b, 0.5)));
+  return arith::MulFOp::create(
+      b, constF32(b, 0.5), arith::AddFOp::create(b, constF32(b, 1.0), t));
+}
+
+/// A static f32 scratch vector.
+static Value allocScratch(ImplicitLocOpBuilder &b, int64_t size) {
+  return memref::AllocOp::create(
+      b, MemRefType::get({size}, b.getF32Type()));
+}
+
+/// mix[r] = (fn[r, :] @ flatten(H[token])) * rsqrt(mean(flatten(H)^2) + eps)
+/// for r < rows, into the scratch vector `mix`.
+static void computeMix(ImplicitLocOpBuilder &b, Value streams, ValueRange token,
+                       Value fn, int64_t rows, int64_t n, int64_t d,
+                       double normEps, Value mix) {
+  Value nV = constIndex(b, n), dV = constIndex(b, d);
+  // sum over the n*d values of H[token] in flatten order (i, c).
+  auto sumStreams = [&](ImplicitLocOpBuilder &b,
+                        function_ref<Value(ImplicitLocOpBuilder &, Value i,
+                                           Value c, Value h)>
+                            term) {
+    return reduce(b, nV, constF32(b, 0.0),
+                  [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
+                    return reduce(
+                        b, dV, acc,
+                        [&](ImplicitLocOpBuilder &b, Value c, Value acc) {
+                          Value h = loadF32(b, streams, concat(token, {i, c}));
+                          return arith::AddFOp::create(b, acc,
+                                                       term(b, i, c, h));
+                        });
+                  });
+  };
+  Value sumSq = sumStreams(b, [](ImplicitLocOpBuilder &b, Value, Value,
+                                 Value h) {
+    return arith::MulFOp::create(b, h, h);
+  });
+  Value mean = arith::DivFOp::create(b, sumSq, constF32(b, double(n * d)));
+  Value inv = arith::DivFOp::create(
+      b, constF32(b, 1.0),
+      math::SqrtOp::create(b,
+                           arith::AddFOp::create(b, mean, constF32(b, normEps))));
+  forEach(b, {constIndex(b, rows)}, [&](ImplicitLocOpBuilder &b, ValueRange r) {
+    Value dot = sumStreams(b, [&](ImplicitLocOpBuilder &b, Value i, Value c,
+                                  Value h) {
+      // flatten(H)[i * d + c] = H[i, c]
+      Value col = arith::AddIOp::create(b, arith::MulIOp::create(b, i, dV), c);
+      return arith::MulFOp::create(b, loadF32(b, fn, {r[0], col}), h);
+    });
+    memref::StoreOp::create(b, arith::MulFOp::create(b, dot, inv), mix, r[0]);
+  });
+}
+
+/// out[token, c] = sum_i pre[i] * H[token, i, c].
+static void collapseStreams(ImplicitLocOpBuilder &b, Value streams,
+                            ValueRange token, Value pre, int64_t n, int64_t d,
+                            Value out) {
+  forEach(b, {constIndex(b, d)}, [&](ImplicitLocOpBuilder &b, ValueRange c) {
+    Value y = reduce(b, constIndex(b, n), constF32(b, 0.0),
+                     [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
+                       Value h = loadF32(b, streams, concat(token, {i, c[0]}));
+                       Value p = memref::LoadOp::create(b, pre, i);
+                       return arith::AddFOp::create(
+                           b, acc, arith::MulFOp::create(b, p, h));
+                     });
+    storeF32(b, y, out, concat(token, c));
+  });
+}
+
+/// pre[i] = sigmoid(mix[i] * scale[0] + base[i]) + hc_eps, i < n.
+static void computePre(ImplicitLocOpBuilder &b, Value mix, Value base,
+                       Value scale, int64_t n, double hcEps, Value pre) {
+  Value s0 = loadF32(b, scale, {constIndex(b, 0)});
+  forEach(b, {constIndex(b, n)}, [&](ImplicitLocOpBuilder &b, ValueRange i) {
+    Value m = memref::LoadOp::create(b, mix, i[0]);
+    Value z = arith::AddFOp::create(b, arith::MulFOp::create(b, m, s0),
+                                    loadF32(b, base, {i[0]}));
+    memref::StoreOp::create(
+        b, arith::AddFOp::create(b, sigmoid(b, z), constF32(b, hcEps)), pre,
+        i[0]);
+  });
+}
+
+/// Leading (token) dims of a `[..., n, d]` streams buffer.
+static SmallVector<Value> tokenDims(ImplicitLocOpBuilder &b, Value streams) {
+  SmallVector<Value> dims = memrefDims(b, streams);
+  dims.resize(dims.size() - 2);
+  return dims;
+}
+
 namespace {
+
+template <typename Op>
+struct HcLowering : OpConversionPattern<Op> {
+  using OpConversionPattern<Op>::OpConversionPattern;
+  MemRefType bufferType(Type type) const {
+    return cast<MemRefType>(this->getTypeConverter()->convertType(type));
+  }
+};
 
 /// H[..., k, :] = x[..., :] for every stream k.
 struct HcExpandLowering : OpConversionPattern<HcExpandOp> {
@@ -33,9 +148,196 @@ struct HcExpandLowering : OpConversionPattern<HcExpandOp> {
   }
 };
 
+/// mHC pre, per token (spec 3.1, ds4ref Model._hc_mix):
+///   mix  = (fn @ flatten(H)) * rsqrt(mean(flatten(H)^2) + norm_eps)
+///   pre  = sigmoid(mix[0:n] * scale[0] + base[0:n]) + hc_eps
+///   post = 2 * sigmoid(mix[n:2n] * scale[1] + base[n:2n])
+///   C[j][k] = mix[2n + j*n + k] * scale[2] + base[2n + j*n + k]
+///   C = softmax_k(C) + hc_eps;  C /= (column sums + hc_eps)
+///   (sinkhorn_iters - 1) times: C /= (row sums + hc_eps);
+///                               C /= (column sums + hc_eps)
+///   x_in = sum_i pre[i] * H[i]
+struct HcPreLowering : HcLowering<HcPreOp> {
+  using HcLowering::HcLowering;
+  LogicalResult
+  matchAndRewrite(HcPreOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value streams = adaptor.getStreams();
+    ArrayRef<int64_t> shape = cast<MemRefType>(streams.getType()).getShape();
+    int64_t n = shape[shape.size() - 2], d = shape.back();
+    double hcEps = op.getHcEps().convertToDouble();
+    double normEps = op.getNormEps().convertToDouble();
+    int64_t iters = op.getSinkhornIters();
+
+    SmallVector<Value> tokens = tokenDims(b, streams);
+    Value nV = constIndex(b, n);
+    Value xIn = allocBuffer(b, bufferType(op.getXIn().getType()),
+                            concat(tokens, {constIndex(b, d)}));
+    Value post = allocBuffer(b, bufferType(op.getPost().getType()),
+                             concat(tokens, {nV}));
+    Value comb = allocBuffer(b, bufferType(op.getComb().getType()),
+                             concat(tokens, {nV, nV}));
+    Value mix = allocScratch(b, (2 + n) * n);
+    Value pre = allocScratch(b, n);
+    Value scale = adaptor.getScale(), base = adaptor.getBase();
+    Value eps = constF32(b, hcEps);
+
+    forEach(b, tokens, [&](ImplicitLocOpBuilder &b, ValueRange t) {
+      computeMix(b, streams, t, adaptor.getFn(), (2 + n) * n, n, d, normEps,
+                 mix);
+      computePre(b, mix, base, scale, n, hcEps, pre);
+
+      // post[i] = 2 * sigmoid(mix[n + i] * scale[1] + base[n + i])
+      Value s1 = loadF32(b, scale, {constIndex(b, 1)});
+      forEach(b, {nV}, [&](ImplicitLocOpBuilder &b, ValueRange i) {
+        Value r = arith::AddIOp::create(b, i[0], nV);
+        Value z = arith::AddFOp::create(
+            b, arith::MulFOp::create(b, memref::LoadOp::create(b, mix, r), s1),
+            loadF32(b, base, {r}));
+        storeF32(b, arith::MulFOp::create(b, constF32(b, 2.0), sigmoid(b, z)),
+                 post, concat(t, i));
+      });
+
+      // C[j][k] = softmax_k(mix[2n + j*n + k] * scale[2] + base[...]) + hc_eps
+      Value s2 = loadF32(b, scale, {constIndex(b, 2)});
+      auto cAt = [&](Value j, Value k) { return concat(t, {j, k}); };
+      forEach(b, {nV}, [&](ImplicitLocOpBuilder &b, ValueRange j) {
+        Value rowBase = arith::AddIOp::create(
+            b, constIndex(b, 2 * n), arith::MulIOp::create(b, j[0], nV));
+        forEach(b, {nV}, [&](ImplicitLocOpBuilder &b, ValueRange k) {
+          Value r = arith::AddIOp::create(b, rowBase, k[0]);
+          Value z = arith::AddFOp::create(
+              b, arith::MulFOp::create(b, memref::LoadOp::create(b, mix, r), s2),
+              loadF32(b, base, {r}));
+          memref::StoreOp::create(b, z, comb, cAt(j[0], k[0]));
+        });
+        Value max = reduce(b, nV, constF32(b, -INFINITY),
+                           [&](ImplicitLocOpBuilder &b, Value k, Value acc) {
+                             return arith::MaximumFOp::create(
+                                 b, acc,
+                                 memref::LoadOp::create(b, comb, cAt(j[0], k)));
+                           });
+        Value sum = reduce(b, nV, constF32(b, 0.0),
+                           [&](ImplicitLocOpBuilder &b, Value k, Value acc) {
+                             Value e = math::ExpOp::create(
+                                 b, arith::SubFOp::create(
+                                        b,
+                                        memref::LoadOp::create(b, comb,
+                                                               cAt(j[0], k)),
+                                        max));
+                             memref::StoreOp::create(b, e, comb, cAt(j[0], k));
+                             return arith::AddFOp::create(b, acc, e);
+                           });
+        forEach(b, {nV}, [&](ImplicitLocOpBuilder &b, ValueRange k) {
+          Value e = memref::LoadOp::create(b, comb, cAt(j[0], k[0]));
+          Value c = arith::AddFOp::create(b, arith::DivFOp::create(b, e, sum),
+                                          eps);
+          memref::StoreOp::create(b, c, comb, cAt(j[0], k[0]));
+        });
+      });
+
+      // C[j][k] /= (sum_{j'} C[j'][k] + hc_eps)  (columns, byRows = false) or
+      // C[j][k] /= (sum_{k'} C[j][k'] + hc_eps)  (rows, byRows = true).
+      auto normalize = [&](ImplicitLocOpBuilder &b, bool byRows) {
+        auto at = [&](Value line, Value m) {
+          return byRows ? cAt(line, m) : cAt(m, line);
+        };
+        forEach(b, {nV}, [&](ImplicitLocOpBuilder &b, ValueRange line) {
+          Value sum = reduce(b, nV, constF32(b, 0.0),
+                             [&](ImplicitLocOpBuilder &b, Value m, Value acc) {
+                               return arith::AddFOp::create(
+                                   b, acc,
+                                   memref::LoadOp::create(b, comb,
+                                                          at(line[0], m)));
+                             });
+          Value denom = arith::AddFOp::create(b, sum, eps);
+          forEach(b, {nV}, [&](ImplicitLocOpBuilder &b, ValueRange m) {
+            Value c = memref::LoadOp::create(b, comb, at(line[0], m[0]));
+            memref::StoreOp::create(b, arith::DivFOp::create(b, c, denom), comb,
+                                    at(line[0], m[0]));
+          });
+        });
+      };
+      normalize(b, /*byRows=*/false);
+      forEach(b, {constIndex(b, iters - 1)},
+              [&](ImplicitLocOpBuilder &b, ValueRange) {
+                normalize(b, /*byRows=*/true);
+                normalize(b, /*byRows=*/false);
+              });
+
+      collapseStreams(b, streams, t, pre, n, d, xIn);
+    });
+    rewriter.replaceOp(op, {xIn, post, comb});
+    return success();
+  }
+};
+
+/// mHC post (spec 3.1, ds4ref Model._hc_combine), C used transposed:
+///   H'[k, c] = post[k] * f[c] + sum_j C[j][k] * H[j, c]
+struct HcPostLowering : HcLowering<HcPostOp> {
+  using HcLowering::HcLowering;
+  LogicalResult
+  matchAndRewrite(HcPostOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value streams = adaptor.getStreams();
+    SmallVector<Value> dims = memrefDims(b, streams);
+    Value out = allocBuffer(b, bufferType(op.getType()), dims);
+    Value nV = dims[dims.size() - 2];
+    forEach(b, dims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+      ValueRange t = ivs.drop_back(2);
+      Value k = ivs[ivs.size() - 2], c = ivs.back();
+      Value mixed = reduce(
+          b, nV, constF32(b, 0.0),
+          [&](ImplicitLocOpBuilder &b, Value j, Value acc) {
+            Value cjk = loadF32(b, adaptor.getComb(), concat(t, {j, k}));
+            Value h = loadF32(b, streams, concat(t, {j, c}));
+            return arith::AddFOp::create(b, acc, arith::MulFOp::create(b, cjk, h));
+          });
+      Value pf = arith::MulFOp::create(
+          b, loadF32(b, adaptor.getPost(), concat(t, {k})),
+          loadF32(b, adaptor.getF(), concat(t, {c})));
+      storeF32(b, arith::AddFOp::create(b, pf, mixed), out, ivs);
+    });
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+/// mHC head (spec 3.1, ds4ref Model._hc_head), per token:
+///   mix = (fn @ flatten(H)) * rsqrt(mean(flatten(H)^2) + norm_eps)   [n]
+///   pre = sigmoid(mix * scale[0] + base) + hc_eps;  y = sum_i pre[i] * H[i]
+struct HcHeadLowering : HcLowering<HcHeadOp> {
+  using HcLowering::HcLowering;
+  LogicalResult
+  matchAndRewrite(HcHeadOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value streams = adaptor.getStreams();
+    ArrayRef<int64_t> shape = cast<MemRefType>(streams.getType()).getShape();
+    int64_t n = shape[shape.size() - 2], d = shape.back();
+    SmallVector<Value> tokens = tokenDims(b, streams);
+    Value out = allocBuffer(b, bufferType(op.getType()),
+                            concat(tokens, {constIndex(b, d)}));
+    Value mix = allocScratch(b, n);
+    Value pre = allocScratch(b, n);
+    forEach(b, tokens, [&](ImplicitLocOpBuilder &b, ValueRange t) {
+      computeMix(b, streams, t, adaptor.getFn(), n, n, d,
+                 op.getNormEps().convertToDouble(), mix);
+      computePre(b, mix, adaptor.getBase(), adaptor.getScale(), n,
+                 op.getHcEps().convertToDouble(), pre);
+      collapseStreams(b, streams, t, pre, n, d, out);
+    });
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
 } // namespace
 
 void lowering::populateHyperConnectionToLoopsPatterns(
     TypeConverter &converter, RewritePatternSet &patterns) {
-  patterns.add<HcExpandLowering>(converter, patterns.getContext());
+  patterns.add<HcExpandLowering, HcPreLowering, HcPostLowering,
+               HcHeadLowering>(converter, patterns.getContext());
 }

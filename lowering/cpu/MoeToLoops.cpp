@@ -1,14 +1,318 @@
 //===- MoeToLoops.cpp - MoE routing and FP4 experts ------------------------===//
+//
+// Spec section 3.5, per token, in f32, in the order of
+// test/reference/ds4ref/model.py (Model._moe, Model._expert). Weights are
+// read through loadWeight, so the same loops serve plain f32/bf16 weights
+// and packed FP8/FP4 (stacked experts `[E, O, I]`).
+//
+//===----------------------------------------------------------------------===//
 
 #include "lowering/cpu/LoweringUtils.h"
 #include "lowering/cpu/Patterns.h"
 
 #include "dialects/ds4/IR/Ds4Ops.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 using namespace mlir;
 using namespace mlir::ds4;
 using namespace mlir::ds4::lowering;
 
+/// ivs followed by `more`.
+static SmallVector<Value> concat(ValueRange ivs, ValueRange more) {
+  SmallVector<Value> idx(ivs.begin(), ivs.end());
+  idx.append(more.begin(), more.end());
+  return idx;
+}
+
+/// sigmoid(x) = 0.5 * (1 + tanh(x / 2)): the overflow-free form the
+/// reference uses.
+static Value sigmoid(ImplicitLocOpBuilder &b, Value x) {
+  Value t = math::TanhOp::create(b, arith::MulFOp::create(b, x, constF32(b, 0.5)));
+  return arith::MulFOp::create(
+      b, constF32(b, 0.5), arith::AddFOp::create(b, constF32(b, 1.0), t));
+}
+
+/// softplus(x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), the stable
+/// form of numpy's logaddexp(0, x).
+static Value softplus(ImplicitLocOpBuilder &b, Value x) {
+  Value negAbs = arith::NegFOp::create(b, math::AbsFOp::create(b, x));
+  return arith::AddFOp::create(
+      b, arith::MaximumFOp::create(b, x, constF32(b, 0.0)),
+      math::Log1pOp::create(b, math::ExpOp::create(b, negAbs)));
+}
+
+/// sum_{i < size} w[prefix..., i] * v[i], v an f32 vector buffer.
+static Value dotRow(ImplicitLocOpBuilder &b, const WeightAccess &w,
+                    ValueRange prefix, Value v, Value size) {
+  return reduce(b, size, constF32(b, 0.0),
+                [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
+                  Value wi = loadWeight(b, w, concat(prefix, {i}));
+                  Value vi = memref::LoadOp::create(b, v, i);
+                  return arith::AddFOp::create(b, acc,
+                                               arith::MulFOp::create(b, wi, vi));
+                });
+}
+
+/// An f32 scratch vector of `size` values.
+static Value allocScratch(ImplicitLocOpBuilder &b, Value size) {
+  if (std::optional<int64_t> c = getConstantIntValue(size))
+    return memref::AllocOp::create(b, MemRefType::get({*c}, b.getF32Type()));
+  return memref::AllocOp::create(
+      b, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()),
+      ValueRange{size});
+}
+
+namespace {
+
+template <typename Op>
+struct MoeLowering : OpConversionPattern<Op> {
+  using OpConversionPattern<Op>::OpConversionPattern;
+  MemRefType bufferType(Type type) const {
+    return cast<MemRefType>(this->getTypeConverter()->convertType(type));
+  }
+};
+
+/// MoE routing, per token (spec 3.5, ds4ref Model._moe):
+///   a = weight @ x (f32);  s = score_func(a) over the E experts
+///   ids = the topk largest s + bias (bias only chooses; ties: lowest expert
+///         first, as the reference's stable argsort), or tid2eid[token_id]
+///   w = s[ids] (/ sum(s[ids]) unless softmax) * route_scale
+struct MoeGateLowering : MoeLowering<MoeGateOp> {
+  using MoeLowering::MoeLowering;
+  LogicalResult
+  matchAndRewrite(MoeGateOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value x = adaptor.getX();
+    WeightAccess gate{adaptor.getWeight(),
+                      cast<RankedTensorType>(op.getWeight().getType())};
+    SmallVector<Value> tokens = memrefDims(b, x);
+    Value dim = tokens.pop_back_val();
+    Value experts = gate.type.isDynamicDim(0)
+                        ? memref::DimOp::create(b, gate.buffer, 0).getResult()
+                        : constIndex(b, gate.type.getShape()[0]);
+    int64_t topk = op.getTopk();
+    Value topkV = constIndex(b, topk);
+    Value weights = allocBuffer(b, bufferType(op.getWeights().getType()),
+                                concat(tokens, {topkV}));
+    Value ids = allocBuffer(b, bufferType(op.getIds().getType()),
+                            concat(tokens, {topkV}));
+    ScoreFunc scoreFunc = op.getScoreFunc();
+    Value xRow = allocScratch(b, dim);
+    Value score = allocScratch(b, experts);
+    Value bias = adaptor.getBias();
+
+    forEach(b, tokens, [&](ImplicitLocOpBuilder &b, ValueRange t) {
+      forEach(b, {dim}, [&](ImplicitLocOpBuilder &b, ValueRange c) {
+        memref::StoreOp::create(b, loadF32(b, x, concat(t, c)), xRow, c[0]);
+      });
+      // s[e] = score_func(weight[e] @ x)
+      forEach(b, {experts}, [&](ImplicitLocOpBuilder &b, ValueRange e) {
+        Value a = dotRow(b, gate, e, xRow, dim);
+        if (scoreFunc == ScoreFunc::sqrtsoftplus)
+          a = math::SqrtOp::create(b, softplus(b, a));
+        else if (scoreFunc == ScoreFunc::sigmoid)
+          a = sigmoid(b, a);
+        memref::StoreOp::create(b, a, score, e[0]);
+      });
+      if (scoreFunc == ScoreFunc::softmax) {
+        Value max = reduce(b, experts, constF32(b, -INFINITY),
+                           [&](ImplicitLocOpBuilder &b, Value e, Value acc) {
+                             return arith::MaximumFOp::create(
+                                 b, acc, memref::LoadOp::create(b, score, e));
+                           });
+        Value sum = reduce(b, experts, constF32(b, 0.0),
+                           [&](ImplicitLocOpBuilder &b, Value e, Value acc) {
+                             Value v = math::ExpOp::create(
+                                 b, arith::SubFOp::create(
+                                        b, memref::LoadOp::create(b, score, e),
+                                        max));
+                             memref::StoreOp::create(b, v, score, e);
+                             return arith::AddFOp::create(b, acc, v);
+                           });
+        forEach(b, {experts}, [&](ImplicitLocOpBuilder &b, ValueRange e) {
+          Value v = memref::LoadOp::create(b, score, e[0]);
+          memref::StoreOp::create(b, arith::DivFOp::create(b, v, sum), score,
+                                  e[0]);
+        });
+      }
+
+      if (Value table = adaptor.getTid2eid()) {
+        // ids[k] = tid2eid[token_id, k]
+        Value tid = loadIndex(b, adaptor.getTokenIds(), t);
+        forEach(b, {topkV}, [&](ImplicitLocOpBuilder &b, ValueRange k) {
+          Value e = loadIndex(b, table, {tid, k[0]});
+          memref::StoreOp::create(
+              b, arith::IndexCastOp::create(b, b.getI32Type(), e), ids,
+              concat(t, k));
+        });
+      } else {
+        selectTopK(b, score, bias, experts, topkV, ids, t);
+      }
+
+      // w[k] = s[ids[k]] (/ sum_k s[ids[k]]) * route_scale
+      auto selected = [&](ImplicitLocOpBuilder &b, Value k) {
+        return memref::LoadOp::create(b, score,
+                                      loadIndex(b, ids, concat(t, {k})))
+            .getResult();
+      };
+      Value sum;
+      if (scoreFunc != ScoreFunc::softmax)
+        sum = reduce(b, topkV, constF32(b, 0.0),
+                     [&](ImplicitLocOpBuilder &b, Value k, Value acc) {
+                       return arith::AddFOp::create(b, acc, selected(b, k));
+                     });
+      Value routeScale = constF32(b, op.getRouteScale().convertToDouble());
+      forEach(b, {topkV}, [&](ImplicitLocOpBuilder &b, ValueRange k) {
+        Value w = selected(b, k[0]);
+        if (sum)
+          w = arith::DivFOp::create(b, w, sum);
+        memref::StoreOp::create(b, arith::MulFOp::create(b, w, routeScale),
+                                weights, concat(t, k));
+      });
+    });
+    rewriter.replaceOp(op, {weights, ids});
+    return success();
+  }
+
+  /// ids[t, k] for k < topk: the experts in decreasing order of
+  /// key[e] = s[e] (+ bias[e]), equal keys in increasing expert order (the
+  /// order of numpy's stable argsort of -key). Pick k is the largest key
+  /// strictly after pick k-1 in that order:
+  ///   key[e] < key[prev] || (key[e] == key[prev] && e > prev).
+  static void selectTopK(ImplicitLocOpBuilder &b, Value score, Value bias,
+                         Value experts, Value topk, Value ids, ValueRange t) {
+    auto key = [&](ImplicitLocOpBuilder &b, Value e) -> Value {
+      Value s = memref::LoadOp::create(b, score, e);
+      if (!bias)
+        return s;
+      return arith::AddFOp::create(b, s, loadF32(b, bias, {e}));
+    };
+    Value none = constIndex(b, -1);
+    scf::ForOp::create(
+        b, constIndex(b, 0), topk, constIndex(b, 1),
+        ValueRange{constF32(b, INFINITY), none},
+        [&](OpBuilder &nb, Location loc, Value k, ValueRange prev) {
+          ImplicitLocOpBuilder b(loc, nb);
+          auto best = scf::ForOp::create(
+              b, constIndex(b, 0), experts, constIndex(b, 1),
+              ValueRange{constF32(b, -INFINITY), none},
+              [&](OpBuilder &nb, Location loc, Value e, ValueRange acc) {
+                ImplicitLocOpBuilder b(loc, nb);
+                Value v = key(b, e);
+                auto cmpF = [&](arith::CmpFPredicate p, Value l, Value r) {
+                  return arith::CmpFOp::create(b, p, l, r).getResult();
+                };
+                auto cmpI = [&](arith::CmpIPredicate p, Value l, Value r) {
+                  return arith::CmpIOp::create(b, p, l, r).getResult();
+                };
+                // e comes after the previous pick in the order...
+                Value after = arith::OrIOp::create(
+                    b, cmpF(arith::CmpFPredicate::OLT, v, prev[0]),
+                    arith::AndIOp::create(
+                        b, cmpF(arith::CmpFPredicate::OEQ, v, prev[0]),
+                        cmpI(arith::CmpIPredicate::sgt, e, prev[1])));
+                // ...and before the best candidate so far (strictly: equal
+                // keys keep the lower expert).
+                Value better = arith::OrIOp::create(
+                    b, cmpI(arith::CmpIPredicate::slt, acc[1], constIndex(b, 0)),
+                    cmpF(arith::CmpFPredicate::OGT, v, acc[0]));
+                Value take = arith::AndIOp::create(b, after, better);
+                scf::YieldOp::create(
+                    b, ValueRange{arith::SelectOp::create(b, take, v, acc[0]),
+                                  arith::SelectOp::create(b, take, e, acc[1])});
+              });
+          Value e = best.getResult(1);
+          memref::StoreOp::create(
+              b, arith::IndexCastOp::create(b, b.getI32Type(), e), ids,
+              concat(t, {k}));
+          scf::YieldOp::create(b, best.getResults());
+        });
+  }
+};
+
+/// Routed experts, per token (spec 3.5, ds4ref Model._expert / _moe):
+///   for k < topk, e = ids[k], w = weights[k]:
+///     g = min(w1[e] x, limit);  u = clamp(w3[e] x, -limit, limit)
+///     h = silu(g) * u
+///     exact (no act_quant, transformers' order): y += (w2[e] h) * w
+///     deploy (act_quant, the released program): x is block-quantized
+///       before w1/w3, and y += w2[e] quant(h * w)
+///   accumulated in f32 over k.
+struct MoeExpertsLowering : MoeLowering<MoeExpertsOp> {
+  using MoeLowering::MoeLowering;
+  LogicalResult
+  matchAndRewrite(MoeExpertsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value x = adaptor.getX();
+    WeightAccess w1{adaptor.getW1(), cast<RankedTensorType>(op.getW1().getType())};
+    WeightAccess w2{adaptor.getW2(), cast<RankedTensorType>(op.getW2().getType())};
+    WeightAccess w3{adaptor.getW3(), cast<RankedTensorType>(op.getW3().getType())};
+    SmallVector<Value> dims = memrefDims(b, x);
+    SmallVector<Value> tokens(ArrayRef<Value>(dims).drop_back());
+    Value dim = dims.back();
+    // inter = w1's dim 1 (dynamic only for plain weights: packed ones are
+    // static).
+    Value inter = w1.type.isDynamicDim(1)
+                      ? memref::DimOp::create(b, w1.buffer, 1).getResult()
+                      : constIndex(b, w1.type.getShape()[1]);
+    Value topk = memrefDims(b, adaptor.getWeights()).back();
+    Value out = allocBuffer(b, bufferType(op.getType()), dims);
+    Value xRow = allocScratch(b, dim);
+    Value h = allocScratch(b, inter);
+    double limit = op.getSwigluLimit().convertToDouble();
+    std::optional<ActQuantAttr> actQuant = op.getActQuant();
+
+    forEach(b, tokens, [&](ImplicitLocOpBuilder &b, ValueRange t) {
+      forEach(b, {dim}, [&](ImplicitLocOpBuilder &b, ValueRange c) {
+        memref::StoreOp::create(b, loadF32(b, x, concat(t, c)), xRow, c[0]);
+        storeF32(b, constF32(b, 0.0), out, concat(t, c));
+      });
+      if (actQuant)
+        quantizeRowInPlace(b, xRow, {}, 0, dim, actQuant->getBlock(),
+                           actQuant->getFormat());
+      forEach(b, {topk}, [&](ImplicitLocOpBuilder &b, ValueRange k) {
+        Value e = loadIndex(b, adaptor.getIds(), concat(t, k));
+        Value w = loadF32(b, adaptor.getWeights(), concat(t, k));
+        // h[o] = silu(min(w1[e, o] x, limit)) * clamp(w3[e, o] x, +-limit)
+        forEach(b, {inter}, [&](ImplicitLocOpBuilder &b, ValueRange o) {
+          Value g = dotRow(b, w1, {e, o[0]}, xRow, dim);
+          Value u = dotRow(b, w3, {e, o[0]}, xRow, dim);
+          g = arith::MinimumFOp::create(b, g, constF32(b, limit));
+          u = arith::MinimumFOp::create(
+              b, arith::MaximumFOp::create(b, u, constF32(b, -limit)),
+              constF32(b, limit));
+          Value silu = arith::MulFOp::create(b, g, sigmoid(b, g));
+          Value act = arith::MulFOp::create(b, silu, u);
+          if (actQuant)
+            act = arith::MulFOp::create(b, act, w);
+          memref::StoreOp::create(b, act, h, o[0]);
+        });
+        if (actQuant)
+          quantizeRowInPlace(b, h, {}, 0, inter, actQuant->getBlock(),
+                             actQuant->getFormat());
+        // y[c] += w2[e, c] h  (* w in exact mode)
+        forEach(b, {dim}, [&](ImplicitLocOpBuilder &b, ValueRange c) {
+          Value y = dotRow(b, w2, {e, c[0]}, h, inter);
+          if (!actQuant)
+            y = arith::MulFOp::create(b, y, w);
+          SmallVector<Value> at = concat(t, c);
+          storeF32(b, arith::AddFOp::create(b, loadF32(b, out, at), y), out,
+                   at);
+        });
+      });
+    });
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+} // namespace
+
 void lowering::populateMoeToLoopsPatterns(TypeConverter &converter,
-                                          RewritePatternSet &patterns) {}
+                                          RewritePatternSet &patterns) {
+  patterns.add<MoeGateLowering, MoeExpertsLowering>(converter,
+                                                    patterns.getContext());
+}

@@ -70,7 +70,7 @@ module attributes {ds4.precision = #ds4.precision<deploy>} {
     %kv_roped = ds4.rope %kv_normed at %positions <theta = 160000.0, dims = 64, yarn = #ds4.yarn<factor = 16.0, original = 65536, beta_fast = 32.0, beta_slow = 1.0>>
         : tensor<?x?x512xf32>, tensor<?x?xi64> -> tensor<?x?x512xf32>
     // Deploy mode: the nope dims go through e4m3 in blocks of 64.
-    %kv = ds4.quantize %kv_roped simulate fp8_e4m3 block 64 channels 448
+    %kv = ds4.quantize %kv_roped simulate fp8_e4m3 block 64 channels 448 rest_bf16
         : tensor<?x?x512xf32> -> tensor<?x?x512xf32>
 
     // ---- compressor: every 4 tokens (overlapping) pool into one entry (3.3) ----

@@ -4,15 +4,24 @@
 //             [--compile-to=PHASE] [--precision=exact|deploy] [--mtp]
 //             [--max-seq-len=N] [--max-batch=N] [standard MLIR flags]
 //
-// Only the `model` phase exists so far: it prints the verified ds4 IR of the
-// whole model. Later phases (fused, tiled, bufferized, target, artifact)
-// are refused with a clear message until their passes land.
+// Phases: model (the builder's ds4 IR), fused (cleaned up; no fusion
+// patterns yet), tiled (no tiling passes yet), bufferized (loops over
+// memrefs), target (LLVM dialect), artifact (host shared object + plan,
+// written with -o). Every phase but artifact prints its IR.
 //
 //===----------------------------------------------------------------------===//
 
 #include "models/Builder.h"
 #include "models/Config.h"
 #include "models/WeightTable.h"
+#include "lowering/ArtifactWriter.h"
+#include "lowering/HostCodegen.h"
+#include "lowering/Pipelines.h"
+#include "passes/Passes.h"
+
+#include "dialects/ds4/IR/Ds4Dialect.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllPasses.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
@@ -65,6 +74,8 @@ static int fail(const llvm::Twine &message) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // The CPU pipeline names upstream passes by their registered names.
+  mlir::registerAllPasses();
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();
@@ -82,17 +93,16 @@ int main(int argc, char **argv) {
     return fail("--precision=" + precision + ": must be exact or deploy");
   if (maxSeqLen <= 0 || maxBatch <= 0)
     return fail("--max-seq-len and --max-batch must be positive");
-  if (compileTo != "model" && checkWeights.empty())
-    return fail("--compile-to=" + compileTo +
-                ": this phase is not implemented yet; only 'model' is "
-                "available");
 
   auto start = std::chrono::steady_clock::now();
   llvm::Expected<ds4::ModelConfig> config = ds4::ModelConfig::load(configPath);
   if (!config)
     return fail(llvm::toString(config.takeError()));
 
-  mlir::MLIRContext context;
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  registry.insert<mlir::ds4::Ds4Dialect>();
+  mlir::MLIRContext context(registry);
   ds4::BuildOptions options;
   options.precision = precision == "deploy" ? mlir::ds4::PrecisionMode::deploy
                                             : mlir::ds4::PrecisionMode::exact;
@@ -101,7 +111,6 @@ int main(int argc, char **argv) {
   if (!module)
     return fail(configPath + ": " + llvm::toString(module.takeError()));
   auto built = std::chrono::steady_clock::now();
-
   if (!checkWeights.empty()) {
     mlir::FailureOr<std::vector<ds4::weights::ExpectedTensor>> table =
         ds4::collectWeightTable(**module);
@@ -123,26 +132,111 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  // The output is written to a temporary and renamed on success, so a
-  // failure never leaves a partial file behind.
-  std::string error;
-  std::unique_ptr<llvm::ToolOutputFile> output =
-      mlir::openOutputFile(outputPath, &error);
-  if (!output)
-    return fail(outputPath + ": " + error);
-  (*module)->print(output->os());
-  output->os() << "\n";
-  if (output->os().has_error())
-    return fail(outputPath + ": write failed");
-  output->keep();
+  // Phases after `model` (../shared/spec/architecture.md).
+  unsigned stop = std::find(std::begin(phases), std::end(phases),
+                            llvm::StringRef(compileTo)) -
+                  std::begin(phases);
+  if (target != "cpu" && stop >= 3)
+    return fail("--target=" + target + ": only the model, fused and tiled "
+                "phases exist for this target so far (GPU lowering is not "
+                "implemented yet)");
+  mlir::ds4::ArtifactWriter artifact;
+  auto runPhase = [&](llvm::StringRef name,
+                      llvm::function_ref<void(mlir::PassManager &)> add) {
+    auto t0 = std::chrono::steady_clock::now();
+    mlir::PassManager pm(&context);
+    if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
+      return false;
+    add(pm);
+    if (mlir::failed(pm.run(**module)))
+      return false;
+    if (timing || stop == 5)
+      llvm::errs() << llvm::format("ds4-compile: %-10s %8.1f ms\n",
+                                   name.str().c_str(),
+                                   std::chrono::duration<double, std::milli>(
+                                       std::chrono::steady_clock::now() - t0)
+                                       .count());
+    return true;
+  };
+  // fused: cleanup; fusion patterns are not written yet, so this phase is
+  // the cleaned-up model. tiled: no tiling passes yet either (the CPU
+  // lowering emits whole loop nests per op).
+  if (stop >= 1 &&
+      !runPhase("fused", [](mlir::PassManager &pm) {
+        pm.addPass(mlir::ds4::createDs4Cleanup());
+      }))
+    return fail("the fused phase failed");
+  if (stop >= 3) {
+    if (!runPhase("weights", [](mlir::PassManager &pm) {
+          pm.addPass(mlir::ds4::createDs4WeightsToArgs());
+        }) ||
+        mlir::failed(artifact.collectTensorLevel(**module)))
+      return fail("binding weights to arguments failed");
+    if (!runPhase("bufferized", [](mlir::PassManager &pm) {
+          pm.addPass(mlir::ds4::createDs4OutlineKernels());
+          pm.addPass(mlir::ds4::createDs4LowerToLoops());
+          pm.addPass(mlir::ds4::createDs4EntryAbi());
+        }) ||
+        mlir::failed(artifact.collectEntryAbi(**module)))
+      return fail("the bufferized phase failed");
+  }
+  if (stop >= 4 && !runPhase("target", [](mlir::PassManager &pm) {
+        mlir::ds4::buildCpuToLLVMPipeline(pm);
+      }))
+    return fail("lowering to the LLVM dialect failed");
+
+  if (stop == 5) {
+    if (outputPath == "-")
+      return fail("the artifact is binary: give an output file with -o");
+    auto t0 = std::chrono::steady_clock::now();
+    llvm::Expected<std::string> sharedObject =
+        mlir::ds4::emitHostSharedObject(**module);
+    if (!sharedObject)
+      return fail(llvm::toString(sharedObject.takeError()));
+    mlir::ds4::ArtifactOptions artifactOptions;
+    artifactOptions.target = target;
+    artifactOptions.precision = precision;
+    artifactOptions.configJson = config->sourceJson;
+    artifactOptions.vocabSize = config->vocabSize;
+    artifactOptions.maxSeqLen = maxSeqLen;
+    artifactOptions.maxBatch = maxBatch;
+    llvm::Expected<std::string> bytes =
+        artifact.serialize(artifactOptions, *sharedObject);
+    if (!bytes)
+      return fail(llvm::toString(bytes.takeError()));
+    // llvm::writeToOutput writes a temporary beside the target and renames
+    // it, so a failure never leaves a partial artifact.
+    if (llvm::Error err = llvm::writeToOutput(
+            outputPath, [&](llvm::raw_ostream &os) {
+              os << *bytes;
+              return llvm::Error::success();
+            }))
+      return fail(outputPath + ": " + llvm::toString(std::move(err)));
+    llvm::errs() << llvm::format(
+        "ds4-compile: artifact  %8.1f ms  wrote %s (%.2f MB, host kernels "
+        "%.2f MB)\n",
+        std::chrono::duration<double, std::milli>(
+            std::chrono::steady_clock::now() - t0)
+            .count(),
+        outputPath.c_str(), bytes->size() / 1e6, sharedObject->size() / 1e6);
+    return 0;
+  }
+
+  // Textual phases: written through a temporary and renamed on success.
+  if (llvm::Error err =
+          llvm::writeToOutput(outputPath, [&](llvm::raw_ostream &os) {
+            (*module)->print(os);
+            os << "\n";
+            return llvm::Error::success();
+          }))
+    return fail(outputPath + ": " + llvm::toString(std::move(err)));
   if (timing) {
     auto ms = [](auto a, auto b) {
       return std::chrono::duration<double, std::milli>(b - a).count();
     };
     llvm::errs() << llvm::format(
-        "ds4-compile: built and verified the model in %.1f ms, printed in "
-        "%.1f ms\n",
-        ms(start, built), ms(built, std::chrono::steady_clock::now()));
+        "ds4-compile: built and verified the model in %.1f ms, total %.1f ms\n",
+        ms(start, built), ms(start, std::chrono::steady_clock::now()));
   }
   return 0;
 }

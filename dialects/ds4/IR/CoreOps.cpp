@@ -263,6 +263,10 @@ LogicalResult QuantizeOp::verify() {
     return emitOpError() << "block " << block << " must divide the "
                          << channels << " quantized channels";
   Value scales = getScales();
+  if (getRestBf16() &&
+      (getMode() != QuantizeMode::simulate || channels == last))
+    return emitOpError("rest_bf16 rounds the channels past 'channels' in "
+                       "simulate mode; there are none here");
   if (getMode() == QuantizeMode::simulate) {
     if (scales)
       return emitOpError("simulate mode has no 'scales' result");
@@ -301,7 +305,8 @@ LogicalResult QuantizeOp::fold(FoldAdaptor,
   auto inner = getX().getDefiningOp<QuantizeOp>();
   if (!inner || inner.getMode() != QuantizeMode::simulate ||
       inner.getFormat() != getFormat() || inner.getBlock() != getBlock() ||
-      inner.getChannels() != getChannels())
+      inner.getChannels() != getChannels() ||
+      inner.getRestBf16() != getRestBf16())
     return failure();
   results.push_back(inner.getResult());
   return success();

@@ -52,11 +52,16 @@ def Ds4_CompressorOp : Ds4_Op<"compressor", [Pure,
     position `i * ratio`, and (with `rotate`) the orthonormal Hadamard
     transform (deploy-mode indexer keys). Entry `i` is written to row `i` of
     slot `slots[b]` of `entries`, rounded to its storage, when the token at
-    position `(i+1)*ratio - 1` arrives. Tokens of an incomplete block (and,
-    with overlap, the A rows of the previous block) are kept in `block`
-    (`[kv | gate]` rows, position `p` at row `p mod ratio`, with overlap the
-    previous block in rows `[ratio, 2*ratio)`), so prefill may stop anywhere
-    and decode continue it.
+    position `(i+1)*ratio - 1` arrives. Each batch row's tokens are taken in
+    order, so one call may complete several entries and leave a partial
+    block.
+
+    `block` layout (per slot): row `p mod ratio` holds the token at position
+    `p` of the current block as `[k_p | g_p]` (`c*hd` values each; the gate
+    is stored with `ape` already added). With overlap, rows
+    `[ratio, 2*ratio)` hold the previous complete block's rows (copied when
+    its entry is emitted; entry `i` reads their A halves for `i > 0`). So
+    prefill may stop anywhere and decode continue it.
   }];
   let arguments = (ins AnyRankedTensor:$kv, AnyRankedTensor:$gate,
                        AnyRankedTensor:$ape, AnyRankedTensor:$norm,
@@ -82,8 +87,9 @@ def Ds4_IndexerScoreOp : Ds4_Op<"indexer_score", [Pure]> {
     `weights` is `weights_proj @ x` `[b, s, IH]`, `keys` the indexer keys
     state. For query position `t = positions[b, j]`:
     `I[b, j, i] = sum_h weights[b,j,h] * scale * relu(q[b,j,h] . keys[i])`
-    for `i < (t+1) / ratio`, else `-inf`. `scale` is `ID^-0.5 * IH^-0.5`.
-    Result `[b, s, rows]` f32.
+    (keys of slot `slots[b]`) for `i < (t+1) / ratio`, else `-inf`, where
+    `ratio` is the keys state's ratio. `scale` is `ID^-0.5 * IH^-0.5`.
+    Result `[b, s, rows]` f32 (`rows` = the keys state's rows).
   }];
   let arguments = (ins AnyRankedTensor:$q, AnyRankedTensor:$weights,
                        Ds4_StateType:$keys, AnyRankedTensor:$positions,
@@ -126,13 +132,17 @@ def Ds4_SparseAttentionOp : Ds4_Op<"sparse_attention",
 
     - window: positions `max(0, t - W + 1) .. t` (`W` = window rows), read
       from `kv` for this call's tokens and from `window` for earlier ones;
-    - with `entries` and no `select` (HCA): every entry `i < (t+1) / ratio`;
+    - with `entries` and no `select` (HCA): every entry `i < (t+1) / ratio`
+      (`ratio` of the entries state);
     - with `entries` and `select` `[b, s, k]` (CSA): the listed entries
       (`-1` = unused slot).
 
-    With `z_e = q . kv_e * scale`, per head `h`:
+    `window` and `entries` are read at slot `slots[b]`; a batch row's
+    positions are contiguous, so position `u` of this call is `kv` row
+    `u - positions[b, 0]`. With `z_e = q . kv_e * scale`, per head `h`:
     `p_e = exp(z_e) / (sum_e exp(z_e) + exp(sink[h]))`, `o = sum_e p_e kv_e`
-    (window and compressed entries share one softmax). Result `[b, s, H, D]`.
+    (window and compressed entries share one softmax; computed with the
+    maximum of the logits and the sink subtracted). Result `[b, s, H, D]`.
   }];
   let arguments = (ins AnyRankedTensor:$q, AnyRankedTensor:$kv,
                        Ds4_StateType:$window,

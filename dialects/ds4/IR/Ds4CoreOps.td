@@ -79,9 +79,11 @@ def Ds4_RopeOp : Ds4_Op<"rope", [Pure]> {
     channels of the last dim rotate in interleaved pairs:
     `(x[2i], x[2i+1]) <- (x[2i] cos a - x[2i+1] sin a,
                           x[2i] sin a + x[2i+1] cos a)`, `a = t * f_i`
-    with `f_i` from `#ds4.rope` (negated when `inverse`). Other channels pass
-    through. Applying the inverse after the forward at the same positions is
-    the identity, which the folder uses.
+    with `f_i` from `#ds4.rope` (negated when `inverse`); as in the
+    reference, `a` and its cos/sin are computed in f64 and rounded to f32
+    before the f32 products. Other channels pass through. Applying the
+    inverse after the forward at the same positions is the identity, which
+    the folder uses.
   }];
   let arguments = (ins AnyRankedTensor:$x, AnyRankedTensor:$positions,
                        Ds4_RopeAttr:$rope);
@@ -120,8 +122,10 @@ def Ds4_GroupedLinearOp : Ds4_Op<"grouped_linear", [Pure]> {
     `[g*n, (g+1)*n)`): `y[..., g, j] = sum_i x[..., g, i] * W[g*n + j, i]`,
     result `[..., G, n]`. This is spec 3.2's
     `o = per group g: o[g] @ wo_a[g]^T` with `k = H*D/G`, `n = o_lora`.
-    With `compute = bf16` (deploy mode) both operands are rounded to bf16
-    before the products; accumulation is fp32.
+    With `compute = bf16` (deploy mode) `x` is rounded to bf16 before the
+    products and `y` to bf16 after them (the reference's
+    `round_to_bf16(round_to_bf16(og) @ wo_a^T)`); accumulation is fp32 and
+    `W` is used as dequantized (FP8 and bf16 weights are exact in bf16).
   }];
   let arguments = (ins AnyRankedTensor:$x, AnyRankedTensor:$weight,
                        OptionalAttr<TypeAttr>:$compute);
@@ -143,8 +147,9 @@ def Ds4_QuantizeOp : Ds4_Op<"quantize", [Pure]> {
     `code = round_to_nearest_even(x / s)` in the format.
 
     - `simulate`: the result has `x`'s type and holds `decode(code) * s`;
-      channels past `channels` pass through unchanged (the rope dims of
-      deploy-mode KV, spec section 4). Simulating twice is the same as once
+      channels past `channels` pass through unchanged, or with `rest_bf16`
+      are rounded to bf16 (deploy-mode KV: fp8 nope dims, bf16 rope dims,
+      spec section 4). Simulating twice is the same as once
       (the re-derived scale is the same or half, and halving maps the grid
       into itself), which the folder uses.
     - `store`: the result holds the codes (`f8E4M3FN` / `f4E2M1FN`, same
@@ -153,11 +158,12 @@ def Ds4_QuantizeOp : Ds4_Op<"quantize", [Pure]> {
   }];
   let arguments = (ins AnyRankedTensor:$x, Ds4_QuantizeModeAttr:$mode,
                        Ds4_QuantFormatAttr:$format, I64Attr:$block,
-                       OptionalAttr<I64Attr>:$channels);
+                       OptionalAttr<I64Attr>:$channels, UnitAttr:$rest_bf16);
   let results = (outs AnyRankedTensor:$result,
                       Optional<AnyRankedTensor>:$scales);
   let assemblyFormat = [{
-    $x $mode $format `block` $block (`channels` $channels^)? attr-dict `:`
+    $x $mode $format `block` $block (`channels` $channels^)?
+        (`rest_bf16` $rest_bf16^)? attr-dict `:`
         type($x) `->` type($result) (`,` type($scales)^)?
   }];
   let hasVerifier = 1;

@@ -13,7 +13,9 @@ def Ds4_MoeGateOp : Ds4_Op<"moe_gate", [Pure, AttrSizedOperandSegments]> {
     `a = weight @ x` (fp32), `s = score_func(a)` (`sqrtsoftplus`:
     `sqrt(softplus(a))`; `sigmoid`; `softmax` over experts).
     Selection: the `topk` largest `s + bias` (bias only chooses; it is not
-    part of the weight), or with a hash table `ids = tid2eid[token_ids]`.
+    part of the weight; without `bias` the largest `s`), in decreasing order,
+    equal values in increasing expert order (the reference's stable argsort),
+    or with a hash table `ids = tid2eid[token_ids]`.
     Weights: `w = s[ids] / sum(s[ids]) * route_scale`, except that
     `softmax` scores are not renormalized (the released program).
     Results: `weights` `[..., topk]` f32 and `ids` `[..., topk]` i32.
@@ -40,11 +42,15 @@ def Ds4_MoeExpertsOp : Ds4_Op<"moe_experts", [Pure]> {
     and each `k < topk` with `e = ids[..., k]`:
     ```
     g = min(w1[e] x, limit);  u = clamp(w3[e] x, -limit, limit)
-    y += w2[e] (weights[..., k] * silu(g) * u)
+    h = silu(g) * u
+    y += (w2[e] h) * weights[..., k]                  # exact (transformers)
+    y += w2[e] act_quant(weights[..., k] * h)         # with act_quant
     ```
-    accumulated in fp32 (the routing weight multiplies `silu(g) * u` before
-    `w2`, as the released program does). Result `[..., d]` f32. With
-    `act_quant` the inputs of each GEMM are block-quantized (deploy mode).
+    accumulated in fp32. Result `[..., d]` f32. Without `act_quant` (exact
+    mode) the routing weight scales the expert output, as transformers does;
+    with `act_quant` (deploy mode) it multiplies `silu(g) * u` before `w2`, as
+    the released program does, and the inputs of every GEMM are
+    block-quantized: `x` before `w1` / `w3`, and the weighted `h` before `w2`.
   }];
   let arguments = (ins AnyRankedTensor:$x, AnyRankedTensor:$weights,
                        AnyRankedTensor:$ids, AnyRankedTensor:$w1,

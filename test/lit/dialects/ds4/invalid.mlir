@@ -3311,3 +3311,12 @@ func.func @compressor_bf16_kv(%kv: tensor<?x?x256xbf16>, %ape: tensor<4x256xf32>
       : tensor<?x?x256xbf16>, tensor<?x?x256xbf16>, tensor<4x256xf32>, tensor<128xbf16>, tensor<?x?xi64>, tensor<?xi32>, !ds4.state<compressor, ?x8x512, f32, ratio = 4>, !ds4.state<compressed, ?x?x128, bf16, ratio = 4>
   return
 }
+
+// -----
+
+// ds4.quantize: rest_bf16 needs pass-through channels in simulate mode.
+func.func @quantize_rest_bf16_nothing_left(%x: tensor<?x128xf32>) {
+  // expected-error @+1 {{rest_bf16 rounds the channels past 'channels' in simulate mode; there are none here}}
+  %0 = ds4.quantize %x simulate fp8_e4m3 block 64 rest_bf16 : tensor<?x128xf32> -> tensor<?x128xf32>
+  return
+}

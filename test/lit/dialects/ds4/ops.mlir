@@ -45,6 +45,8 @@ func.func @core(%ids: tensor<?x?xi32>, %pos: tensor<?x?xi64>, %h: tensor<?x?x4x1
   %g = ds4.grouped_linear %o, %woa compute bf16 : tensor<?x?x2x256xf32>, tensor<128x256xf8E4M3FN, #ds4.quant<fp8_e4m3, block = [128, 128]>> -> tensor<?x?x2x64xf32>
   // CHECK: ds4.quantize %{{.*}} simulate fp8_e4m3 block 64 channels 64 : tensor<?x?x4x128xf32> -> tensor<?x?x4x128xf32>
   %qs = ds4.quantize %h simulate fp8_e4m3 block 64 channels 64 : tensor<?x?x4x128xf32> -> tensor<?x?x4x128xf32>
+  // CHECK: ds4.quantize %{{.*}} simulate fp8_e4m3 block 64 channels 64 rest_bf16 : tensor<?x?x4x128xf32> -> tensor<?x?x4x128xf32>
+  %qr = ds4.quantize %h simulate fp8_e4m3 block 64 channels 64 rest_bf16 : tensor<?x?x4x128xf32> -> tensor<?x?x4x128xf32>
   // CHECK: %{{.*}}, %{{.*}} = ds4.quantize %{{.*}} store fp4_e2m1 block 32 : tensor<?x?x4x128xf32> -> tensor<?x?x4x128xf4E2M1FN>, tensor<?x?x4x4xf8E8M0FNU>
   %codes, %scales = ds4.quantize %h store fp4_e2m1 block 32 : tensor<?x?x4x128xf32> -> tensor<?x?x4x128xf4E2M1FN>, tensor<?x?x4x4xf8E8M0FNU>
   // CHECK: ds4.hadamard %{{.*}} : tensor<?x?x4x128xf32>
