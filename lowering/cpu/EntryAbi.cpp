@@ -78,6 +78,14 @@ struct EntryAbiPass : ds4::impl::Ds4EntryAbiBase<EntryAbiPass> {
       ret.erase();
       func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                     UnitAttr::get(&getContext()));
+      // An entry point is a straight sequence of kernel calls over thousands
+      // of arguments (every weight of the model): optimizing it buys nothing
+      // and costs LLVM's O3 pipeline tens of seconds on V4-Flash, so it is
+      // compiled as is. The kernels are optimized.
+      OpBuilder attrs(&getContext());
+      func->setAttr("llvm.passthrough",
+                    attrs.getArrayAttr({attrs.getStringAttr("noinline"),
+                                        attrs.getStringAttr("optnone")}));
     }
   }
 };
