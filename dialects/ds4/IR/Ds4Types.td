@@ -18,8 +18,10 @@ def Ds4_StateType : TypeDef<Ds4_Dialect, "State"> {
     - `compressed`: compressed entries; entry `i` (covering positions
       `[i*ratio, (i+1)*ratio)`) lives in row `i` (`width` = D).
     - `compressor`: the compressor's pending block: `rows` = ratio, or
-      2*ratio with overlap (the previous block's rows first), each row
-      `[kv | gate]` of the projected token, `width` = 2 * c * hd.
+      2*ratio with overlap (the current block in rows `[0, ratio)`, the
+      previous complete block in `[ratio, 2*ratio)`), each row
+      `[kv | gate + ape]` of the projected token, `width` = 2 * c * hd
+      (see `ds4.compressor`).
     - `indexer_keys`: the indexer compressor's entries, row `i` = entry `i`
       (`width` = indexer head dim).
 
