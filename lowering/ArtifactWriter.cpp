@@ -60,8 +60,44 @@ LogicalResult ArtifactWriter::collectTensorLevel(ModuleOp module) {
   return success();
 }
 
+/// Reads ds4-weight-arena's `ds4.weight_arena = {bytes, weights = [{name,
+/// offset, bytes}...]}` module attribute.
+static LogicalResult
+readArena(ModuleOp module,
+          llvm::function_ref<void(StringRef, int64_t, int64_t)> addSlot,
+          int64_t &total) {
+  total = 0;
+  Attribute attr = module->getAttr("ds4.weight_arena");
+  if (!attr)
+    return success();
+  auto dict = dyn_cast<DictionaryAttr>(attr);
+  auto bytes = dict ? dict.getAs<IntegerAttr>("bytes") : IntegerAttr();
+  auto list = dict ? dict.getAs<ArrayAttr>("weights") : ArrayAttr();
+  if (!bytes || !list)
+    return module.emitError("malformed ds4.weight_arena attribute");
+  total = bytes.getInt();
+  for (Attribute entry : list) {
+    auto slot = dyn_cast<DictionaryAttr>(entry);
+    auto name = slot ? slot.getAs<StringAttr>("name") : StringAttr();
+    auto offset = slot ? slot.getAs<IntegerAttr>("offset") : IntegerAttr();
+    auto size = slot ? slot.getAs<IntegerAttr>("bytes") : IntegerAttr();
+    if (!name || !offset || !size)
+      return module.emitError("malformed ds4.weight_arena entry ") << entry;
+    addSlot(name.getValue(), offset.getInt(), size.getInt());
+  }
+  return success();
+}
+
 LogicalResult ArtifactWriter::collectEntryAbi(ModuleOp module) {
   entries.clear();
+  arena.clear();
+  if (failed(readArena(
+          module,
+          [&](StringRef name, int64_t offset, int64_t bytes) {
+            arena[name] = {offset, bytes};
+          },
+          arenaBytes)))
+    return failure();
   auto indexOf = [](auto &table, StringRef name) -> std::optional<unsigned> {
     for (unsigned i = 0; i < table.size(); ++i)
       if (table[i].name == name)
@@ -104,6 +140,13 @@ LogicalResult ArtifactWriter::collectEntryAbi(ModuleOp module) {
         if (!index)
           return func.emitError() << "weight '" << name << "' was not collected";
         arg.index = *index;
+      } else if (func.getArgAttr(i, "ds4.weights")) {
+        arg.kind = fb::ArgKind_weights_arena;
+        if (arena.empty())
+          return func.emitError()
+                 << "entry argument #" << i
+                 << " is the weight arena, but the module has no "
+                    "ds4.weight_arena layout";
       } else if (func.getArgAttr(i, "ds4.output")) {
         arg.kind = fb::ArgKind_logits;
       } else {
@@ -172,10 +215,34 @@ ArtifactWriter::serialize(const ArtifactOptions &options,
       for (int64_t d : shape)
         bytes *= d;
     }
+    // The arena layout (ds4-weight-arena) sized each weight from its memref
+    // type; the runtime fills it with `bytes` from the checkpoint, so the two
+    // must agree.
+    int64_t offset = 0;
+    if (!arena.empty()) {
+      auto it = arena.find(w.name);
+      if (it == arena.end())
+        return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                       "weight '%s' is not in the weight arena",
+                                       w.name.c_str());
+      if (it->second.bytes != bytes)
+        return llvm::createStringError(
+            llvm::inconvertibleErrorCode(),
+            "weight '%s' takes %lld bytes in the weight arena but %lld in the "
+            "weight table",
+            w.name.c_str(), (long long)it->second.bytes, (long long)bytes);
+      offset = it->second.offset;
+    }
     weightTable.push_back(fb::CreateWeight(
         fbb, fbb.CreateString(w.name), layout, fbb.CreateString(dtype),
-        fbb.CreateVector(shape), experts, blockRows, blockCols, bytes));
+        fbb.CreateVector(shape), experts, blockRows, blockCols, bytes,
+        offset));
   }
+  if (arena.size() > weights.size())
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "the weight arena holds %zu weights, the weight table %zu",
+        size_t(arena.size()), weights.size());
 
   std::vector<flatbuffers::Offset<fb::State>> stateTable;
   for (const StateInfo &s : states) {
@@ -210,7 +277,7 @@ ArtifactWriter::serialize(const ArtifactOptions &options,
       fbb.CreateString(fnv1a64(options.configJson)), options.vocabSize,
       options.maxSeqLen, options.maxBatch, fbb.CreateVector(kernels),
       fbb.CreateVector(weightTable), fbb.CreateVector(stateTable),
-      fbb.CreateVector(entryTable));
+      fbb.CreateVector(entryTable), arena.empty() ? 0 : arenaBytes);
   fbb.Finish(model, fb::ModelIdentifier());
   return std::string(reinterpret_cast<const char *>(fbb.GetBufferPointer()),
                      fbb.GetSize());

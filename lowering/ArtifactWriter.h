@@ -12,6 +12,7 @@
 #define DS4_LOWERING_ARTIFACTWRITER_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 
 #include <string>
@@ -32,7 +33,8 @@ class ArtifactWriter {
 public:
   /// Call after ds4-weights-to-args: records weight layouts and states.
   LogicalResult collectTensorLevel(ModuleOp module);
-  /// Call after ds4-entry-abi: records each entry's argument list.
+  /// Call after ds4-entry-abi: records each entry's argument list and the
+  /// weight arena layout (ds4-weight-arena's `ds4.weight_arena` attribute).
   LogicalResult collectEntryAbi(ModuleOp module);
   /// The serialized artifact with one host shared object.
   llvm::Expected<std::string> serialize(const ArtifactOptions &options,
@@ -60,6 +62,11 @@ private:
   std::vector<WeightInfo> weights;
   std::vector<StateInfo> states;
   std::vector<EntryInfo> entries;
+  struct ArenaSlot {
+    int64_t offset, bytes;
+  };
+  llvm::StringMap<ArenaSlot> arena; // by weight name; empty without an arena
+  int64_t arenaBytes = 0;
 };
 
 } // namespace mlir::ds4

@@ -13,6 +13,7 @@ void ds4::buildCpuBufferizePipeline(OpPassManager &pm) {
   pm.addPass(createDs4WeightsToArgs());
   pm.addPass(createDs4OutlineKernels());
   pm.addPass(createDs4LowerToLoops());
+  pm.addPass(createDs4WeightArena());
   pm.addPass(createDs4EntryAbi());
 }
 

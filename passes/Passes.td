@@ -79,6 +79,29 @@ def Ds4LowerToLoops : Pass<"ds4-lower-to-loops", "ModuleOp"> {
                            "::mlir::func::FuncDialect"];
 }
 
+def Ds4WeightArena : Pass<"ds4-weight-arena", "ModuleOp"> {
+  let summary = "Pass all weights of an entry point in one byte buffer (the arena)";
+  let description = [{
+    After bufferization, before `ds4-entry-abi`: in each public function the
+    weight arguments (`{ds4.weight = "name"}`, static identity-layout
+    memrefs) are replaced by one `memref<?xi8> {ds4.weights}` argument at
+    the position of the first of them; each weight becomes a `memref.view`
+    of it at a constant byte offset. One layout serves the whole module:
+    weights in order of first appearance across the entry points (module
+    order), each at a 64-byte aligned offset, taking the bytes of its memref
+    type. The layout is recorded on the module as
+
+      `ds4.weight_arena = {bytes = TOTAL, weights = [{name, offset, bytes}...]}`
+
+    for the artifact writer (the runtime fills one arena from it). Without
+    this, every weight is its own memref argument: thousands of them for
+    V4-Flash, whose descriptors expand into tens of thousands of scalar
+    parameters that the LLVM backend takes minutes over.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def Ds4EntryAbi : Pass<"ds4-entry-abi", "ModuleOp"> {
   let summary = "Give the memref entry points the runtime's calling convention";
   let description = [{
@@ -86,8 +109,8 @@ def Ds4EntryAbi : Pass<"ds4-entry-abi", "ModuleOp"> {
     state arguments are dropped; every other result becomes a caller-owned
     output argument written with `memref.copy`; functions get
     `llvm.emit_c_interface`. The runtime then calls
-    `_mlir_ciface_<name>(descriptor*...)` with inputs, states, weights and
-    outputs in that order.
+    `_mlir_ciface_<name>(descriptor*...)` with inputs, states, weights (or
+    the weight arena, after `ds4-weight-arena`) and outputs in that order.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }

@@ -123,9 +123,7 @@ struct SwiGluLowering : Ds4Lowering<SwiGluOp> {
 
 /// `prefix` with `last` appended: the index of one element of a row.
 static SmallVector<Value> rowIndex(ValueRange prefix, Value last) {
-  SmallVector<Value> idx(prefix.begin(), prefix.end());
-  idx.push_back(last);
-  return idx;
+  return concat(prefix, ValueRange{last});
 }
 
 /// y[row..., o] = sum_{i < k} xRow(i) * W[o, i] for o < out, in f32, the

@@ -17,26 +17,7 @@ using namespace mlir;
 using namespace mlir::ds4;
 using namespace mlir::ds4::lowering;
 
-/// ivs followed by `more`.
-static SmallVector<Value> concat(ValueRange ivs, ValueRange more) {
-  SmallVector<Value> idx(ivs.begin(), ivs.end());
-  idx.append(more.begin(), more.end());
-  return idx;
-}
 
-/// sigmoid(x) = 0.5 * (1 + tanh(x / 2)): the overflow-free form the
-/// reference uses.
-static Value sigmoid(ImplicitLocOpBuilder &b, Value x) {
-  Value t = math::TanhOp::create(b, arith::MulFOp::create(b, x, constF32(b, 0.5)));
-  return arith::MulFOp::create(
-      b, constF32(b, 0.5), arith::AddFOp::create(b, constF32(b, 1.0), t));
-}
-
-/// A static f32 scratch vector.
-static Value allocScratch(ImplicitLocOpBuilder &b, int64_t size) {
-  return memref::AllocOp::create(
-      b, MemRefType::get({size}, b.getF32Type()));
-}
 
 /// mix[r] = (fn[r, :] @ flatten(H[token])) * rsqrt(mean(flatten(H)^2) + eps)
 /// for r < rows, into the scratch vector `mix`.
@@ -178,8 +159,8 @@ struct HcPreLowering : HcLowering<HcPreOp> {
                              concat(tokens, {nV}));
     Value comb = allocBuffer(b, bufferType(op.getComb().getType()),
                              concat(tokens, {nV, nV}));
-    Value mix = allocScratch(b, (2 + n) * n);
-    Value pre = allocScratch(b, n);
+    Value mix = allocScratch(b, constIndex(b, (2 + n) * n));
+    Value pre = allocScratch(b, constIndex(b, n));
     Value scale = adaptor.getScale(), base = adaptor.getBase();
     Value eps = constF32(b, hcEps);
 
@@ -320,8 +301,8 @@ struct HcHeadLowering : HcLowering<HcHeadOp> {
     SmallVector<Value> tokens = tokenDims(b, streams);
     Value out = allocBuffer(b, bufferType(op.getType()),
                             concat(tokens, {constIndex(b, d)}));
-    Value mix = allocScratch(b, n);
-    Value pre = allocScratch(b, n);
+    Value mix = allocScratch(b, constIndex(b, n));
+    Value pre = allocScratch(b, constIndex(b, n));
     forEach(b, tokens, [&](ImplicitLocOpBuilder &b, ValueRange t) {
       computeMix(b, streams, t, adaptor.getFn(), n, n, d,
                  op.getNormEps().convertToDouble(), mix);

@@ -3,6 +3,7 @@
 #include "lowering/cpu/LoweringUtils.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 using namespace mlir;
 using namespace mlir::ds4;
@@ -67,6 +68,26 @@ Value lowering::reduce(ImplicitLocOpBuilder &b, Value lb, Value ub, Value init,
 Value lowering::reduce(ImplicitLocOpBuilder &b, Value ub, Value init,
                        ReduceBody body) {
   return reduce(b, constIndex(b, 0), ub, init, body);
+}
+
+SmallVector<Value> lowering::concat(ValueRange ivs, ValueRange more) {
+  SmallVector<Value> idx(ivs.begin(), ivs.end());
+  idx.append(more.begin(), more.end());
+  return idx;
+}
+
+Value lowering::allocScratch(ImplicitLocOpBuilder &b, Value size) {
+  if (std::optional<int64_t> c = getConstantIntValue(size))
+    return memref::AllocOp::create(b, MemRefType::get({*c}, b.getF32Type()));
+  return memref::AllocOp::create(
+      b, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()),
+      ValueRange{size});
+}
+
+Value lowering::sigmoid(ImplicitLocOpBuilder &b, Value x) {
+  Value t = math::TanhOp::create(b, arith::MulFOp::create(b, x, constF32(b, 0.5)));
+  return arith::MulFOp::create(
+      b, constF32(b, 0.5), arith::AddFOp::create(b, constF32(b, 1.0), t));
 }
 
 Value lowering::loadF32(ImplicitLocOpBuilder &b, Value memref, ValueRange idx) {

@@ -44,6 +44,17 @@ Value reduce(ImplicitLocOpBuilder &b, Value lb, Value ub, Value init,
              ReduceBody body);
 Value reduce(ImplicitLocOpBuilder &b, Value ub, Value init, ReduceBody body);
 
+/// `ivs` followed by `more` (an element index from a row index and a column).
+SmallVector<Value> concat(ValueRange ivs, ValueRange more);
+
+/// A scratch f32 vector of `size` elements (static when `size` is a
+/// constant); freed by the deallocation pipeline.
+Value allocScratch(ImplicitLocOpBuilder &b, Value size);
+
+/// sigmoid(x) = 0.5 * (1 + tanh(x / 2)): the overflow-free form the
+/// reference uses.
+Value sigmoid(ImplicitLocOpBuilder &b, Value x);
+
 /// Loads an element as f32 (extending bf16/f16) / stores an f32 value
 /// (rounding to the buffer's element type).
 Value loadF32(ImplicitLocOpBuilder &b, Value memref, ValueRange idx);

@@ -18,20 +18,6 @@ using namespace mlir;
 using namespace mlir::ds4;
 using namespace mlir::ds4::lowering;
 
-/// ivs followed by `more`.
-static SmallVector<Value> concat(ValueRange ivs, ValueRange more) {
-  SmallVector<Value> idx(ivs.begin(), ivs.end());
-  idx.append(more.begin(), more.end());
-  return idx;
-}
-
-/// sigmoid(x) = 0.5 * (1 + tanh(x / 2)): the overflow-free form the
-/// reference uses.
-static Value sigmoid(ImplicitLocOpBuilder &b, Value x) {
-  Value t = math::TanhOp::create(b, arith::MulFOp::create(b, x, constF32(b, 0.5)));
-  return arith::MulFOp::create(
-      b, constF32(b, 0.5), arith::AddFOp::create(b, constF32(b, 1.0), t));
-}
 
 /// softplus(x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), the stable
 /// form of numpy's logaddexp(0, x).
@@ -54,14 +40,6 @@ static Value dotRow(ImplicitLocOpBuilder &b, const WeightAccess &w,
                 });
 }
 
-/// An f32 scratch vector of `size` values.
-static Value allocScratch(ImplicitLocOpBuilder &b, Value size) {
-  if (std::optional<int64_t> c = getConstantIntValue(size))
-    return memref::AllocOp::create(b, MemRefType::get({*c}, b.getF32Type()));
-  return memref::AllocOp::create(
-      b, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()),
-      ValueRange{size});
-}
 
 namespace {
 

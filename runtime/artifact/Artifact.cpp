@@ -3,6 +3,7 @@
 #include "runtime/weights/DType.h"
 #include "runtime/weights/Diagnostics.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -136,6 +137,8 @@ public:
     checkWeights();
     checkStates();
     checkEntries();
+    if (usesWeightArena(m_))
+      checkArena();
     return std::move(status_);
   }
 
@@ -373,6 +376,49 @@ private:
     for (const char *required : {"prefill", "decode"})
       if (!names.count(required))
         error(std::string("missing entry '") + required + "'");
+  }
+
+  /// The arena an entry takes as one `weights_arena` argument: every weight at its offset,
+  /// 64-byte aligned, inside weight_arena_bytes, none overlapping another.
+  void checkArena() {
+    int64_t total = m_.weight_arena_bytes();
+    if (total < 0 || total > kMaxBufferBytes) {
+      error("weight_arena_bytes " + std::to_string(total) + " is out of range (0.." +
+            std::to_string(kMaxBufferBytes) + ")");
+      return;
+    }
+    std::vector<std::pair<int64_t, size_t>> starts; // (offset, weight index)
+    for (size_t i = 0; i < size(m_.weights()); ++i) {
+      const Weight *w = m_.weights()->Get(flatbuffers::uoffset_t(i));
+      std::string where = "weight " + std::to_string(i) + " " + displayName(str(w->name()));
+      std::optional<int64_t> bytes = weightBufferBytes(*w);
+      if (!bytes || w->bytes() != *bytes)
+        continue; // reported with the weight
+      int64_t offset = w->offset(), end;
+      if (offset < 0 || offset % kWeightArenaAlignment != 0) {
+        error(where + ": arena offset " + std::to_string(offset) +
+              " is not a non-negative multiple of " + std::to_string(kWeightArenaAlignment));
+        continue;
+      }
+      if (!addOk(offset, w->bytes(), end) || end > total) {
+        error(where + ": arena offset " + std::to_string(offset) + " + " +
+              std::to_string(w->bytes()) + " bytes exceeds weight_arena_bytes " +
+              std::to_string(total));
+        continue;
+      }
+      starts.emplace_back(offset, i);
+    }
+    std::sort(starts.begin(), starts.end());
+    for (size_t k = 1; k < starts.size(); ++k) {
+      const Weight *prev = m_.weights()->Get(flatbuffers::uoffset_t(starts[k - 1].second));
+      if (starts[k - 1].first + prev->bytes() > starts[k].first)
+        error("weight " + std::to_string(starts[k].second) + " " +
+              displayName(str(m_.weights()->Get(flatbuffers::uoffset_t(starts[k].second))->name())) +
+              ": arena offset " + std::to_string(starts[k].first) + " overlaps weight " +
+              std::to_string(starts[k - 1].second) + " " + displayName(str(prev->name())) +
+              " (bytes " + std::to_string(starts[k - 1].first) + ".." +
+              std::to_string(starts[k - 1].first + prev->bytes()) + ")");
+    }
   }
 
   /// Returns whether the command passes the logits.
@@ -647,8 +693,23 @@ int64_t argRank(const Model &model, const Arg &arg) {
     if (!model.weights() || arg.index() >= model.weights()->size())
       return -1;
     return int64_t(weightBufferShape(*model.weights()->Get(arg.index())).size());
+  case ArgKind_weights_arena:
+    return 1;
   }
   return -1;
+}
+
+bool usesWeightArena(const Model &model) {
+  if (!model.entries())
+    return false;
+  for (const Entry *e : *model.entries())
+    for (size_t c = 0; e->commands() && c < e->commands()->size(); ++c) {
+      const Command *cmd = e->commands()->Get(flatbuffers::uoffset_t(c));
+      for (size_t a = 0; cmd->args() && a < cmd->args()->size(); ++a)
+        if (cmd->args()->Get(flatbuffers::uoffset_t(a))->kind() == ArgKind_weights_arena)
+          return true;
+    }
+  return false;
 }
 
 std::string configHash(std::string_view text) {

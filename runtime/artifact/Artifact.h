@@ -28,7 +28,10 @@
 //   - commands: a known op legal for the target (cpu: call_host; sm_90a: launch), kernel index
 //     in range and of a kind the op can run, a call_host symbol that is a C identifier;
 //   - args: a known kind; state/weight index in range; the rank the runtime passes for that
-//     kind (argRank below); a command passes logits at most once, and each entry passes them.
+//     kind (argRank below); a command passes logits at most once, and each entry passes them;
+//   - weight arena (when an entry passes a weights_arena arg): 0 <= weight_arena_bytes <=
+//     kMaxBufferBytes; each weight's offset a multiple of kWeightArenaAlignment, its `bytes`
+//     from there within weight_arena_bytes, no two weights overlapping.
 //
 // Plain C++17, no LLVM/MLIR. The compiler includes this header for kFormatVersion and the
 // layout helpers.
@@ -60,6 +63,8 @@ namespace artifact {
 /// The artifact format version this runtime reads and ds4-compile writes. Bump on any
 /// incompatible change of artifact.fbs or of the calling convention.
 constexpr uint32_t kFormatVersion = 1;
+/// Alignment of the weight arena and of every weight's offset in it.
+constexpr int64_t kWeightArenaAlignment = 64;
 /// The FlatBuffers file identifier (bytes 4..7 of the file).
 constexpr const char *kFileIdentifier = "DS4A";
 
@@ -144,8 +149,11 @@ int64_t stateRows(const State &state, int64_t maxSeqLen);
 /// The rank of the memref the runtime passes for an argument (-1 for an unknown kind):
 /// tokens 2 [batch, tokens] i32, positions 2 [batch, tokens] i64, slots 1 [batch] i32,
 /// state 3 [max_batch, rows, width] f32, logits 3 [batch, tokens, vocab] f32, weight
-/// weightBufferShape().size().
+/// weightBufferShape().size(), weights_arena 1 [weight_arena_bytes] i8.
 int64_t argRank(const Model &model, const Arg &arg);
+/// Whether any command passes a weights_arena argument (then the runtime lays every weight
+/// out at its Weight.offset in one arena of Model.weight_arena_bytes).
+bool usesWeightArena(const Model &model);
 
 /// FNV-1a 64 of `text` as 16 lower-case hex digits (Model.config_hash).
 std::string configHash(std::string_view text);

@@ -148,6 +148,11 @@ struct Session::Impl {
   std::vector<HostLibrary> libraries; // the kernels the entries call
   std::vector<BoundCommand> prefillCommands, decodeCommands;
 
+  // Either one arena holding every weight at its Weight.offset (an artifact whose entries
+  // take a weights_arena argument), or one buffer per weight. weightRefs point into
+  // whichever holds them.
+  AlignedBuffer weightArena;
+  MemRef weightArenaRef;
   std::vector<AlignedBuffer> weightBuffers;
   std::vector<MemRef> weightRefs;
   std::vector<AlignedBuffer> stateBuffers;
@@ -235,28 +240,44 @@ Status Session::Impl::bindWeights(const std::string &weightsPath) {
     return s;
   }
 
-  weightBuffers.resize(weightCount);
+  // The verifier checked that every weight lies inside the arena without overlap.
+  bool arena = artifact::usesWeightArena(m);
+  if (arena) {
+    size_t total = size_t(m.weight_arena_bytes());
+    if (!AlignedBuffer::allocate(total, weightArena))
+      return Status::error(name() + ": out of memory allocating " + weights::byteCount(total) +
+                           " for the weight arena");
+    weightArenaRef.set(weightArena.data(), {int64_t(total)});
+  } else {
+    weightBuffers.resize(weightCount);
+  }
   weightRefs.resize(weightCount);
   for (size_t i = 0; i < weightCount; ++i) {
     const artifact::Weight &w = *m.weights()->Get(flatbuffers::uoffset_t(i));
     size_t bytes = size_t(w.bytes());
-    if (!AlignedBuffer::allocate(bytes, weightBuffers[i]))
-      return Status::error(name() + ": out of memory allocating " + weights::byteCount(bytes) +
-                           " for weight " + displayName(w.name()->str()));
+    uint8_t *base;
+    if (arena) {
+      base = weightArena.data() + size_t(w.offset());
+    } else {
+      if (!AlignedBuffer::allocate(bytes, weightBuffers[i]))
+        return Status::error(name() + ": out of memory allocating " + weights::byteCount(bytes) +
+                             " for weight " + displayName(w.name()->str()));
+      base = weightBuffers[i].data();
+    }
     size_t offset = 0;
     for (size_t t = ranges[i].first; t < ranges[i].second; ++t) {
       const weights::TensorView *view = checkpoint->find(expected[t].name);
       if (offset + view->bytes > bytes)
         return Status::error(name() + ": internal error: weight " +
                              displayName(w.name()->str()) + " overflows its buffer");
-      std::memcpy(weightBuffers[i].data() + offset, view->data, view->bytes);
+      std::memcpy(base + offset, view->data, view->bytes);
       offset += view->bytes;
     }
     if (offset != bytes)
       return Status::error(name() + ": internal error: weight " + displayName(w.name()->str()) +
                            " fills " + std::to_string(offset) + " of " + std::to_string(bytes) +
                            " bytes");
-    weightRefs[i].set(weightBuffers[i].data(), artifact::weightBufferShape(w));
+    weightRefs[i].set(base, artifact::weightBufferShape(w));
   }
   return Status::success();
 }
@@ -343,6 +364,9 @@ Status Session::Impl::run(const std::vector<BoundCommand> &commands, const int32
           break;
         case artifact::ArgKind_weight:
           args.push_back(weightRefs[arg->index()].address());
+          break;
+        case artifact::ArgKind_weights_arena:
+          args.push_back(weightArenaRef.address());
           break;
         case artifact::ArgKind_logits:
           args.push_back(logitRef.address());

@@ -239,6 +239,50 @@ TEST(ArtifactTest, RejectsBadIndices) {
   EXPECT_CONTAINS(m, "arg 2: unknown kind 42");
 }
 
+/// validModel() whose prefill also takes the weight arena: bias (64 bytes) at 0, proj.weight
+/// (36) at 64, experts.*.w.weight (48) at 128, stack.*.b (12) at 192.
+TestModel arenaModel() {
+  TestModel m = validModel();
+  for (size_t i = 0; i < m.weights.size(); ++i)
+    m.weights[i].offset = int64_t(64 * i);
+  m.weightArenaBytes = 204;
+  m.entries[0].commands[0].args.push_back({ArgKind_weights_arena});
+  return m;
+}
+
+TEST(ArtifactTest, WeightArena) {
+  Expected<Artifact> a = Artifact::fromBuffer(buildArtifact(arenaModel()), kName);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_TRUE(usesWeightArena(a->model()));
+  EXPECT_EQ(a->model().weight_arena_bytes(), 204);
+  EXPECT_EQ(a->model().weights()->Get(2)->offset(), 128);
+  Expected<Artifact> plain = Artifact::fromBuffer(buildArtifact(validModel()), kName);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(usesWeightArena(plain->model()));
+
+  auto rejectsArena = [](const std::function<void(TestModel &)> &edit) {
+    TestModel m = arenaModel();
+    edit(m);
+    std::vector<std::string> messages = rejects(buildArtifact(m));
+    EXPECT_EQ(messages.size(), 1u);
+    return messages.empty() ? std::string() : messages[0];
+  };
+  EXPECT_CONTAINS(rejectsArena([](TestModel &t) { t.weights[2].offset = 96; }),
+                  "weight 2 'experts.*.w.weight': arena offset 96 is not a non-negative "
+                  "multiple of 64");
+  EXPECT_CONTAINS(rejectsArena([](TestModel &t) { t.weightArenaBytes = 200; }),
+                  "weight 3 'stack.*.b': arena offset 192 + 12 bytes exceeds "
+                  "weight_arena_bytes 200");
+  EXPECT_CONTAINS(rejectsArena([](TestModel &t) { t.weights[1].offset = 0; }),
+                  "weight 1 'proj.weight': arena offset 0 overlaps weight 0 'bias' (bytes 0..64)");
+  EXPECT_CONTAINS(rejectsArena([](TestModel &t) { t.weightArenaBytes = -1; }),
+                  "weight_arena_bytes -1 is out of range");
+  EXPECT_CONTAINS(rejectsArena([](TestModel &t) {
+                    t.entries[0].commands[0].args.back().rank = 2;
+                  }),
+                  "(weights_arena): rank 2, but the runtime passes rank 1");
+}
+
 TEST(ArtifactTest, RejectsBadCommands) {
   std::string m = rejectsModel([](TestModel &t) { t.entries[0].commands[0].symbol = ""; });
   EXPECT_CONTAINS(m, "entry 'prefill', command 0: symbol '' is not a C identifier");

@@ -28,6 +28,7 @@ int64_t correctRank(const TestModel &m, const TestArg &a) {
   case fb::ArgKind_positions:
     return 2;
   case fb::ArgKind_slots:
+  case fb::ArgKind_weights_arena:
     return 1;
   case fb::ArgKind_state:
   case fb::ArgKind_logits:
@@ -110,7 +111,8 @@ std::vector<uint8_t> buildArtifact(const TestModel &m) {
   for (const TestWeight &w : m.weights)
     weightsV.push_back(fb::CreateWeightDirect(b, w.name.c_str(), w.layout, w.dtype.c_str(),
                                               &w.shape, w.experts, w.blockRows, w.blockCols,
-                                              w.bytes >= 0 ? w.bytes : correctBytes(w)));
+                                              w.bytes >= 0 ? w.bytes : correctBytes(w),
+                                              w.offset));
   std::vector<flatbuffers::Offset<fb::State>> states;
   for (const TestState &s : m.states)
     states.push_back(fb::CreateStateDirect(b, s.name.c_str(), s.kind, s.fixedRows, s.ratio,
@@ -132,7 +134,7 @@ std::vector<uint8_t> buildArtifact(const TestModel &m) {
   auto model = fb::CreateModelDirect(b, m.formatVersion, "test", m.target, "exact",
                                      m.configJson.c_str(), hash.c_str(), m.vocabSize,
                                      m.maxSeqLen, m.maxBatch, &kernels, &weightsV, &states,
-                                     &entries);
+                                     &entries, m.weightArenaBytes);
   b.Finish(model, fb::ModelIdentifier());
   return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
 }

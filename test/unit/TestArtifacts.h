@@ -30,6 +30,8 @@ struct TestWeight {
   int64_t blockRows = 0, blockCols = 0;
   /// -1: the correct size for the layout.
   int64_t bytes = -1;
+  /// Byte offset in the weight arena (used when an arg is weights_arena).
+  int64_t offset = 0;
 };
 
 struct TestState {
@@ -69,6 +71,7 @@ struct TestModel {
   std::vector<TestWeight> weights;
   std::vector<TestState> states;
   std::vector<TestEntry> entries;
+  int64_t weightArenaBytes = 0;
 };
 
 /// The serialized artifact.

@@ -175,6 +175,7 @@ int main(int argc, char **argv) {
     if (!runPhase("bufferized", [](mlir::PassManager &pm) {
           pm.addPass(mlir::ds4::createDs4OutlineKernels());
           pm.addPass(mlir::ds4::createDs4LowerToLoops());
+          pm.addPass(mlir::ds4::createDs4WeightArena());
           pm.addPass(mlir::ds4::createDs4EntryAbi());
         }) ||
         mlir::failed(artifact.collectEntryAbi(**module)))

@@ -23,10 +23,21 @@ void Ds4Dialect::initialize() {
       >();
 }
 
-// The only discardable ds4 attribute is the module's precision mode; an
+// The discardable ds4 attributes are the module's precision mode and the
+// weight arena layout (ds4-weight-arena, read by the artifact writer); an
 // unknown `ds4.*` attribute is almost always a typo, so it is rejected.
 LogicalResult Ds4Dialect::verifyOperationAttribute(Operation *op,
                                                    NamedAttribute attr) {
+  if (attr.getName() == "ds4.weight_arena") {
+    if (!isa<DictionaryAttr>(attr.getValue()))
+      return op->emitError() << "'ds4.weight_arena' must be a dictionary "
+                                "{bytes, weights}, got "
+                             << attr.getValue();
+    if (!isa<ModuleOp>(op))
+      return op->emitError() << "'ds4.weight_arena' belongs on the "
+                                "builtin.module";
+    return success();
+  }
   if (attr.getName() != getPrecisionAttrName())
     return op->emitError() << "unknown ds4 attribute '"
                            << attr.getName().getValue() << "'";

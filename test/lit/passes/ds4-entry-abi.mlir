@@ -4,7 +4,7 @@
 // becomes a trailing caller-owned output argument written by memref.copy.
 // CHECK-LABEL: func.func @entry
 // CHECK-SAME: (%[[T:.*]]: memref<1x?xi32>, %[[S:.*]]: memref<?x4x8xf32> {ds4.state = "layers.0.window"}, %[[OUT:.*]]: memref<1x?x16xf32> {ds4.output})
-// CHECK-SAME: attributes {llvm.emit_c_interface}
+// CHECK-SAME: attributes {llvm.emit_c_interface, llvm.passthrough = ["noinline", "optnone"]}
 // CHECK: %[[L:.*]] = memref.alloc
 // CHECK: memref.copy %[[L]], %[[OUT]]
 // CHECK-NEXT: return{{$}}

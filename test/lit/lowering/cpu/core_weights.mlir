@@ -1,9 +1,9 @@
 // ds4.linear / ds4.grouped_linear on packed FP8 and FP4 weights (loadWeight),
 // executed on the host. Packed weights cannot be dense constants, so the
 // ops read them through ds4.weight: ds4-cpu-bufferize turns each weight into
-// an i8 blob argument (codes, then e8m0 scales; BufferTypes.h); sed drops the
-// bufferized module's closing brace and driver.mlir, which passes the blobs
-// in, closes it.
+// an i8 blob (codes, then e8m0 scales; BufferTypes.h) at its offset in the
+// weight arena argument (ds4-weight-arena); sed drops the bufferized module's
+// closing brace and driver.mlir, which passes the arena in, closes it.
 // RUN: split-file %s %t
 // RUN: ds4-opt %t/ops.mlir --ds4-cpu-bufferize | sed '/^}$/d' | cat - %t/driver.mlir \
 // RUN:   | ds4-opt --ds4-cpu-to-llvm | %run_cpu | FileCheck %s
@@ -77,17 +77,16 @@ func.func @grouped() {
 }
 
 //--- driver.mlir
-  // The packed blobs: codes row-major, then the e8m0 scale grid (signed i8).
-  memref.global "private" constant @l8 : memref<19xi8> = dense<[-49, 21, 45, 60, 46, -51, -34, -107, 10, 24, 85, 110, -97, 122, 67, 123, -128, -128, 122]>
-  memref.global "private" constant @l4 : memref<12xi8> = dense<[-15, 16, -1, 36, 5, -82, 57, 55, -128, 126, 124, 125]>
-  memref.global "private" constant @g : memref<16xi8> = dense<[-76, -89, 55, 99, -44, -41, -88, 1, -82, 57, -47, -23, 126, -127, -128, 125]>
+  // The packed blobs (codes row-major, then the e8m0 scale grid, signed i8)
+  // in one weight arena, as ds4-weight-arena laid them out: l8.weight (19
+  // bytes) at 0, l4.weight (12) at 64, g.weight (16) at 128.
+  memref.global "private" constant @arena : memref<144xi8> = dense<[-49, 21, 45, 60, 46, -51, -34, -107, 10, 24, 85, 110, -97, 122, 67, 123, -128, -128, 122, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -15, 16, -1, 36, 5, -82, 57, 55, -128, 126, 124, 125, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -76, -89, 55, 99, -44, -41, -88, 1, -82, 57, -47, -23, 126, -127, -128, 125]>
   func.func @main() {
-    %l8 = memref.get_global @l8 : memref<19xi8>
-    %l4 = memref.get_global @l4 : memref<12xi8>
-    %g = memref.get_global @g : memref<16xi8>
-    call @fp8(%l8) : (memref<19xi8>) -> ()
-    call @fp4(%l4) : (memref<12xi8>) -> ()
-    call @grouped(%g) : (memref<16xi8>) -> ()
+    %a = memref.get_global @arena : memref<144xi8>
+    %arena = memref.cast %a : memref<144xi8> to memref<?xi8>
+    call @fp8(%arena) : (memref<?xi8>) -> ()
+    call @fp4(%arena) : (memref<?xi8>) -> ()
+    call @grouped(%arena) : (memref<?xi8>) -> ()
     return
   }
 }
