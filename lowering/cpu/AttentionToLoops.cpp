@@ -665,38 +665,52 @@ struct SparseAttentionLowering : Ds4Lowering<SparseAttentionOp> {
         storeF32(b, zv, z, {at});
         return fMax(b, acc, zv);
       };
-      Value mx = constF32(b, -INFINITY);
-      mx = reduce(b, lo, ringEnd, mx, [&](ImplicitLocOpBuilder &b, Value u,
-                                          Value acc) {
-        return logit(b, window, ringRow(b, u), windowSlot(b, u), acc);
-      });
-      mx = reduce(b, newBegin, end, mx, [&](ImplicitLocOpBuilder &b, Value u,
-                                            Value acc) {
-        return logit(b, kv, newRow(b, u), windowSlot(b, u), acc);
-      });
-      if (entries && !select) {
-        mx = reduce(b, nHca, mx, [&](ImplicitLocOpBuilder &b, Value i,
-                                     Value acc) {
-          return logit(b, entries, {slot, i}, compressedSlot(b, i), acc);
-        });
-      } else if (select) {
-        mx = reduce(b, selectK, mx, [&](ImplicitLocOpBuilder &b, Value m,
-                                        Value acc) {
-          std::array<Value, 2> sel = selected(b, m);
-          Value valid = sel[0], raw = sel[1];
-          return ifElse(
-              b, valid,
-              [&](ImplicitLocOpBuilder &b) {
-                return logit(b, entries, {slot, toIndex(b, raw)},
-                             compressedSlot(b, m), acc);
-              },
-              [&](ImplicitLocOpBuilder &b) {
-                // exp(-inf - mx) = 0 in pass 2.
-                storeF32(b, constF32(b, -INFINITY), z, {compressedSlot(b, m)});
-                return acc;
-              });
-        });
-      }
+      // Folds `visit(b, src, row, scratchSlot, acc)` over this query's entry
+      // set: ring rows of earlier tokens, this call's kv rows, then every HCA
+      // entry or the selected CSA entries (`invalid` for a -1 selection).
+      auto overEntries = [&](ImplicitLocOpBuilder &b, Value init, auto visit,
+                             auto invalid) {
+        Value acc = reduce(b, lo, ringEnd, init,
+                           [&](ImplicitLocOpBuilder &b, Value u, Value acc) {
+                             return visit(b, window, ringRow(b, u),
+                                          windowSlot(b, u), acc);
+                           });
+        acc = reduce(b, newBegin, end, acc,
+                     [&](ImplicitLocOpBuilder &b, Value u, Value acc) {
+                       return visit(b, kv, newRow(b, u), windowSlot(b, u), acc);
+                     });
+        if (entries && !select) {
+          acc = reduce(b, nHca, acc,
+                       [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
+                         return visit(b, entries, {slot, i},
+                                      compressedSlot(b, i), acc);
+                       });
+        } else if (select) {
+          acc = reduce(b, selectK, acc,
+                       [&](ImplicitLocOpBuilder &b, Value m, Value acc) {
+                         std::array<Value, 2> sel = selected(b, m);
+                         Value valid = sel[0], raw = sel[1];
+                         return ifElse(
+                             b, valid,
+                             [&](ImplicitLocOpBuilder &b) {
+                               return visit(b, entries, {slot, toIndex(b, raw)},
+                                            compressedSlot(b, m), acc);
+                             },
+                             [&](ImplicitLocOpBuilder &b) {
+                               return invalid(b, compressedSlot(b, m), acc);
+                             });
+                       });
+        }
+        return acc;
+      };
+
+      Value mx = overEntries(
+          b, constF32(b, -INFINITY), logit,
+          [&](ImplicitLocOpBuilder &b, Value at, Value acc) {
+            // exp(-inf - mx) = 0 in pass 2.
+            storeF32(b, constF32(b, -INFINITY), z, {at});
+            return acc;
+          });
       Value sinkH = loadF32(b, sink, {h});
       mx = fMax(b, mx, sinkH);
 
@@ -736,34 +750,9 @@ struct SparseAttentionLowering : Ds4Lowering<SparseAttentionOp> {
           return arith::AddFOp::create(
               b, acc, arith::MulFOp::create(b, loadF32(b, z, {at}), v));
         };
-        Value o = constF32(b, 0.0);
-        o = reduce(b, lo, ringEnd, o, [&](ImplicitLocOpBuilder &b, Value u,
-                                          Value acc) {
-          return weighted(b, window, ringRow(b, u), windowSlot(b, u), acc);
-        });
-        o = reduce(b, newBegin, end, o, [&](ImplicitLocOpBuilder &b, Value u,
-                                            Value acc) {
-          return weighted(b, kv, newRow(b, u), windowSlot(b, u), acc);
-        });
-        if (entries && !select) {
-          o = reduce(b, nHca, o, [&](ImplicitLocOpBuilder &b, Value i,
-                                     Value acc) {
-            return weighted(b, entries, {slot, i}, compressedSlot(b, i), acc);
-          });
-        } else if (select) {
-          o = reduce(b, selectK, o, [&](ImplicitLocOpBuilder &b, Value m,
-                                        Value acc) {
-            std::array<Value, 2> sel = selected(b, m);
-            Value valid = sel[0], raw = sel[1];
-            return ifElse(
-                b, valid,
-                [&](ImplicitLocOpBuilder &b) {
-                  return weighted(b, entries, {slot, toIndex(b, raw)},
-                                  compressedSlot(b, m), acc);
-                },
-                [&](ImplicitLocOpBuilder &) { return acc; });
-          });
-        }
+        Value o = overEntries(
+            b, constF32(b, 0.0), weighted,
+            [&](ImplicitLocOpBuilder &, Value, Value acc) { return acc; });
         storeF32(b, o, out, {bi, j, h, d});
       });
     });

@@ -161,6 +161,10 @@ int main(int argc, char **argv) {
   // fused: cleanup; fusion patterns are not written yet, so this phase is
   // the cleaned-up model. tiled: no tiling passes yet either (the CPU
   // lowering emits whole loop nests per op).
+  if (stop == 1 || stop == 2)
+    llvm::errs() << "ds4-compile: note: no " << (stop == 1 ? "fusion" : "tiling")
+                 << " passes exist yet; the " << compileTo
+                 << " phase is the model after ds4-cleanup\n";
   if (stop >= 1 &&
       !runPhase("fused", [](mlir::PassManager &pm) {
         pm.addPass(mlir::ds4::createDs4Cleanup());
