@@ -5,6 +5,8 @@
 
 #include "runtime/artifact/Artifact.h"
 
+#include "test/unit/Expect.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -19,12 +21,6 @@ using namespace ds4::test;
 
 namespace {
 
-bool contains(const std::string &haystack, const std::string &needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-#define EXPECT_CONTAINS(haystack, needle)                                                          \
-  EXPECT_TRUE(contains(haystack, needle)) << "missing '" << (needle) << "' in:\n" << (haystack)
 
 const char *kName = "test.ds4";
 

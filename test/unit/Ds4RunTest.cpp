@@ -4,6 +4,8 @@
 
 #include "runtime/weights/SafeTensors.h"
 
+#include "test/unit/Expect.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -22,12 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool contains(const std::string &haystack, const std::string &needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-#define EXPECT_CONTAINS(haystack, needle)                                                          \
-  EXPECT_TRUE(contains(haystack, needle)) << "missing '" << (needle) << "' in:\n" << (haystack)
 
 struct RunResult {
   int status = -1;

@@ -2,6 +2,8 @@
 // indexes and configs.  Each rejection test checks the message and its byte offset.
 #include "runtime/support/Json.h"
 
+#include "test/unit/Expect.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -15,6 +17,8 @@ using ds4::json::parse;
 using ds4::json::ParseOptions;
 using ds4::json::quote;
 using ds4::json::Value;
+
+using ::ds4::test::contains;
 
 namespace {
 
@@ -34,12 +38,6 @@ std::string parseError(std::string_view text, const ParseOptions &options = Pars
   return v.status().message();
 }
 
-bool contains(const std::string &haystack, const std::string &needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-#define EXPECT_CONTAINS(haystack, needle)                                                          \
-  EXPECT_TRUE(contains(haystack, needle)) << "missing '" << (needle) << "' in:\n" << (haystack)
 
 TEST(Json, Literals) {
   EXPECT_TRUE(parseOk("null").isNull());

@@ -5,6 +5,8 @@
 #include "runtime/weights/DType.h"
 #include "runtime/weights/SafeTensors.h"
 
+#include "test/unit/Expect.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -22,14 +24,10 @@ using namespace ds4;
 using namespace ds4::weights;
 namespace fs = std::filesystem;
 
+using ::ds4::test::contains;
+
 namespace {
 
-bool contains(const std::string &haystack, const std::string &needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-#define EXPECT_CONTAINS(haystack, needle)                                                          \
-  EXPECT_TRUE(contains(haystack, needle)) << "missing '" << (needle) << "' in:\n" << (haystack)
 
 class WeightStoreTest : public ::testing::Test {
 protected:
