@@ -27,10 +27,6 @@ fi
 
 py="${PYTHON:-python3}"
 if [[ -f "$root/requirements.txt" ]]; then
-  if ! "$py" -m pip install -q --disable-pip-version-check -r "$root/requirements.txt" --dry-run 2>/dev/null | grep -q "Would install"; then
-    :
-  else
-    echo "setup: installing Python packages from requirements.txt"
-  fi
-  "$py" -m pip install -q --disable-pip-version-check -r "$root/requirements.txt"
+  # pip -q prints nothing when every pinned requirement is already met.
+  "$py" -m pip install -q --disable-pip-version-check --root-user-action=ignore -r "$root/requirements.txt"
 fi
