@@ -29,6 +29,12 @@ llvm_config.use_default_substitutions()
 # FileCheck, not, split-file come from the Debian LLVM tools directory.
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.ds4_tools_dir, append_path=True)
+# Sanitizer builds (DS4_ENABLE_SANITIZERS): libMLIR/libLLVM are not
+# instrumented while the LLVM allocator code inlined into ds4 poisons memory
+# they later reuse, so ASan must ignore manual poisoning to avoid false
+# reports; leaks and real errors are still reported. Harmless otherwise.
+config.environment["ASAN_OPTIONS"] = "allow_user_poisoning=0"
+config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
 
 tool_dirs = [config.ds4_tools_dir, config.llvm_tools_dir]
 tools = [ToolSubst("ds4-opt", unresolved="fatal"),
