@@ -169,15 +169,6 @@ void ropeInPlace(ImplicitLocOpBuilder &b, Value buffer, ValueRange row,
   });
 }
 
-/// Common plumbing: the converted result type.
-template <typename Op>
-struct Ds4Lowering : OpConversionPattern<Op> {
-  using OpConversionPattern<Op>::OpConversionPattern;
-  MemRefType bufferType(Type type) const {
-    return cast<MemRefType>(this->getTypeConverter()->convertType(type));
-  }
-};
-
 //===----------------------------------------------------------------------===//
 // ds4.window_update
 //===----------------------------------------------------------------------===//
@@ -185,8 +176,8 @@ struct Ds4Lowering : OpConversionPattern<Op> {
 /// window[slots[b], p mod W, :] = kv[b, j, :] for p = positions[b, j], then
 /// the row is rounded to the state's storage. Only the last W tokens of a
 /// row can survive, so earlier ones are skipped (later tokens overwrite).
-struct WindowUpdateLowering : Ds4Lowering<WindowUpdateOp> {
-  using Ds4Lowering::Ds4Lowering;
+struct WindowUpdateLowering : BufferLowering<WindowUpdateOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(WindowUpdateOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -235,8 +226,8 @@ struct WindowUpdateLowering : Ds4Lowering<WindowUpdateOp> {
 ///
 /// then rounded to the entries' storage; with overlap the block's rows are
 /// copied to rows [ratio, 2*ratio) for entry i+1.
-struct CompressorLowering : Ds4Lowering<CompressorOp> {
-  using Ds4Lowering::Ds4Lowering;
+struct CompressorLowering : BufferLowering<CompressorOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(CompressorOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -441,8 +432,8 @@ private:
 /// I[b, j, i] = sum_h (weights[b,j,h] * scale) * relu(q[b,j,h,:] . keys[i,:])
 /// for i < (t+1)/ratio (t = positions[b, j], keys of slot slots[b]), else
 /// -inf. The result has as many columns as the keys state has rows.
-struct IndexerScoreLowering : Ds4Lowering<IndexerScoreOp> {
-  using Ds4Lowering::Ds4Lowering;
+struct IndexerScoreLowering : BufferLowering<IndexerScoreOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(IndexerScoreOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -496,8 +487,8 @@ struct IndexerScoreLowering : Ds4Lowering<IndexerScoreOp> {
 /// order (ties: the lower index first, so the choice is deterministic);
 /// slots kk..k-1 hold -1. A running sorted list of the best kk so far:
 /// a score enters when the list is not full or it beats the last one.
-struct TopKLowering : Ds4Lowering<TopKOp> {
-  using Ds4Lowering::Ds4Lowering;
+struct TopKLowering : BufferLowering<TopKOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(TopKOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -584,8 +575,8 @@ struct TopKLowering : Ds4Lowering<TopKOp> {
 /// o = sum_e exp(z_e - mx) / (sum_e exp(z_e - mx) + exp(sink[h] - mx)) kv_e.
 /// Logits, then probabilities, go through a scratch row: [0, W) window
 /// entries by u - lo, [W, W + E) compressed entries.
-struct SparseAttentionLowering : Ds4Lowering<SparseAttentionOp> {
-  using Ds4Lowering::Ds4Lowering;
+struct SparseAttentionLowering : BufferLowering<SparseAttentionOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(SparseAttentionOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {

@@ -14,18 +14,9 @@ using namespace mlir::ds4::lowering;
 
 namespace {
 
-/// Common plumbing: the converted result type and a builder.
-template <typename Op>
-struct Ds4Lowering : OpConversionPattern<Op> {
-  using OpConversionPattern<Op>::OpConversionPattern;
-  MemRefType bufferType(Type type) const {
-    return cast<MemRefType>(this->getTypeConverter()->convertType(type));
-  }
-};
-
 /// out[..., :] = table[ids[...], :]
-struct EmbeddingLowering : Ds4Lowering<EmbeddingOp> {
-  using Ds4Lowering::Ds4Lowering;
+struct EmbeddingLowering : BufferLowering<EmbeddingOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(EmbeddingOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -45,8 +36,8 @@ struct EmbeddingLowering : Ds4Lowering<EmbeddingOp> {
 };
 
 /// y = x * rsqrt(mean(x^2) + eps) [* weight], over the last dim, in f32.
-struct RmsNormLowering : Ds4Lowering<RmsNormOp> {
-  using Ds4Lowering::Ds4Lowering;
+struct RmsNormLowering : BufferLowering<RmsNormOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(RmsNormOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -85,8 +76,8 @@ struct RmsNormLowering : Ds4Lowering<RmsNormOp> {
 };
 
 /// y = silu(min(g, limit)) * clamp(u, -limit, limit)
-struct SwiGluLowering : Ds4Lowering<SwiGluOp> {
-  using Ds4Lowering::Ds4Lowering;
+struct SwiGluLowering : BufferLowering<SwiGluOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(SwiGluOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -151,8 +142,8 @@ emitRowTimesWeightT(ImplicitLocOpBuilder &b, const WeightAccess &w, int64_t out,
 /// t = positions[leading dims of x]; the other channels are copied. As the
 /// reference's apply_rope: angles and cos/sin in float64, rounded to the
 /// activation dtype (f32), products in f32.
-struct RopeLowering : Ds4Lowering<RopeOp> {
-  using Ds4Lowering::Ds4Lowering;
+struct RopeLowering : BufferLowering<RopeOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(RopeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -222,8 +213,8 @@ struct RopeLowering : Ds4Lowering<RopeOp> {
 /// (deploy) each row of x copied to an f32 buffer and rounded through the
 /// format in blocks of `block` along `in` (the last block may be partial),
 /// as the reference's _gemm (quantize_blocks, then x @ W^T).
-struct LinearLowering : Ds4Lowering<LinearOp> {
-  using Ds4Lowering::Ds4Lowering;
+struct LinearLowering : BufferLowering<LinearOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(LinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -269,8 +260,8 @@ struct LinearLowering : Ds4Lowering<LinearOp> {
 /// the products and y to bf16 after the sum, as the reference's wo_a
 /// (round_to_bf16(og) @ wo_a^T, then round_to_bf16); W is used as
 /// dequantized (FP8 and bf16 weights are exact in bf16).
-struct GroupedLinearLowering : Ds4Lowering<GroupedLinearOp> {
-  using Ds4Lowering::Ds4Lowering;
+struct GroupedLinearLowering : BufferLowering<GroupedLinearOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(GroupedLinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -372,8 +363,8 @@ static Value encodeE2M1(ImplicitLocOpBuilder &b, Value q) {
 ///  - store: codes[..., i] = code(round(x / s)) (f8E4M3FN / f4E2M1FN),
 ///    scales[..., blk] = e8m0(s) = log2(s) + 127 (f8E8M0FNU); the codes are
 ///    built as integers and bitcast to the code types.
-struct QuantizeLowering : Ds4Lowering<QuantizeOp> {
-  using Ds4Lowering::Ds4Lowering;
+struct QuantizeLowering : BufferLowering<QuantizeOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(QuantizeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -475,8 +466,8 @@ struct QuantizeLowering : Ds4Lowering<QuantizeOp> {
 /// sums of f32 values are exact (short of a 2^29 spread of magnitudes), so
 /// y is the f32 rounding of the exact product with the reference's matrix,
 /// which the reference's own f32 matmul approximates.
-struct HadamardLowering : Ds4Lowering<HadamardOp> {
-  using Ds4Lowering::Ds4Lowering;
+struct HadamardLowering : BufferLowering<HadamardOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(HadamardOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -529,8 +520,8 @@ struct HadamardLowering : Ds4Lowering<HadamardOp> {
 
 /// logits[..., v] = sum_i x[..., i] * head[v, i] in f32 (the reference's
 /// rmsnorm(y) @ head^T, fp32), head [vocab, d] bf16 or f32.
-struct LogitsLowering : Ds4Lowering<LogitsOp> {
-  using Ds4Lowering::Ds4Lowering;
+struct LogitsLowering : BufferLowering<LogitsOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(LogitsOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {

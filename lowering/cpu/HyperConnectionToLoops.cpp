@@ -100,14 +100,6 @@ static SmallVector<Value> tokenDims(ImplicitLocOpBuilder &b, Value streams) {
 
 namespace {
 
-template <typename Op>
-struct HcLowering : OpConversionPattern<Op> {
-  using OpConversionPattern<Op>::OpConversionPattern;
-  MemRefType bufferType(Type type) const {
-    return cast<MemRefType>(this->getTypeConverter()->convertType(type));
-  }
-};
-
 /// H[..., k, :] = x[..., :] for every stream k.
 struct HcExpandLowering : OpConversionPattern<HcExpandOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -138,8 +130,8 @@ struct HcExpandLowering : OpConversionPattern<HcExpandOp> {
 ///   (sinkhorn_iters - 1) times: C /= (row sums + hc_eps);
 ///                               C /= (column sums + hc_eps)
 ///   x_in = sum_i pre[i] * H[i]
-struct HcPreLowering : HcLowering<HcPreOp> {
-  using HcLowering::HcLowering;
+struct HcPreLowering : BufferLowering<HcPreOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(HcPreOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -256,8 +248,8 @@ struct HcPreLowering : HcLowering<HcPreOp> {
 
 /// mHC post (spec 3.1, ds4ref Model._hc_combine), C used transposed:
 ///   H'[k, c] = post[k] * f[c] + sum_j C[j][k] * H[j, c]
-struct HcPostLowering : HcLowering<HcPostOp> {
-  using HcLowering::HcLowering;
+struct HcPostLowering : BufferLowering<HcPostOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(HcPostOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -289,8 +281,8 @@ struct HcPostLowering : HcLowering<HcPostOp> {
 /// mHC head (spec 3.1, ds4ref Model._hc_head), per token:
 ///   mix = (fn @ flatten(H)) * rsqrt(mean(flatten(H)^2) + norm_eps)   [n]
 ///   pre = sigmoid(mix * scale[0] + base) + hc_eps;  y = sum_i pre[i] * H[i]
-struct HcHeadLowering : HcLowering<HcHeadOp> {
-  using HcLowering::HcLowering;
+struct HcHeadLowering : BufferLowering<HcHeadOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(HcHeadOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {

@@ -43,21 +43,13 @@ static Value dotRow(ImplicitLocOpBuilder &b, const WeightAccess &w,
 
 namespace {
 
-template <typename Op>
-struct MoeLowering : OpConversionPattern<Op> {
-  using OpConversionPattern<Op>::OpConversionPattern;
-  MemRefType bufferType(Type type) const {
-    return cast<MemRefType>(this->getTypeConverter()->convertType(type));
-  }
-};
-
 /// MoE routing, per token (spec 3.5, ds4ref Model._moe):
 ///   a = weight @ x (f32);  s = score_func(a) over the E experts
 ///   ids = the topk largest s + bias (bias only chooses; ties: lowest expert
 ///         first, as the reference's stable argsort), or tid2eid[token_id]
 ///   w = s[ids] (/ sum(s[ids]) unless softmax) * route_scale
-struct MoeGateLowering : MoeLowering<MoeGateOp> {
-  using MoeLowering::MoeLowering;
+struct MoeGateLowering : BufferLowering<MoeGateOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(MoeGateOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -218,8 +210,8 @@ struct MoeGateLowering : MoeLowering<MoeGateOp> {
 ///     deploy (act_quant, the released program): x is block-quantized
 ///       before w1/w3, and y += w2[e] quant(h * w)
 ///   accumulated in f32 over k.
-struct MoeExpertsLowering : MoeLowering<MoeExpertsOp> {
-  using MoeLowering::MoeLowering;
+struct MoeExpertsLowering : BufferLowering<MoeExpertsOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(MoeExpertsOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {

@@ -24,9 +24,20 @@
 #ifndef DS4_LOWERING_CPU_PATTERNS_H
 #define DS4_LOWERING_CPU_PATTERNS_H
 
+#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace mlir::ds4::lowering {
+
+/// Base of every op lowering: an OpConversionPattern that can name the
+/// buffer type a value of the op converts to.
+template <typename Op>
+struct BufferLowering : OpConversionPattern<Op> {
+  using OpConversionPattern<Op>::OpConversionPattern;
+  MemRefType bufferType(Type type) const {
+    return cast<MemRefType>(this->getTypeConverter()->convertType(type));
+  }
+};
 
 void populateCoreToLoopsPatterns(TypeConverter &converter,
                                  RewritePatternSet &patterns);

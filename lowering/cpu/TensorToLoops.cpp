@@ -29,12 +29,12 @@ struct DimLowering : OpConversionPattern<tensor::DimOp> {
   }
 };
 
-struct ExpandShapeLowering : OpConversionPattern<tensor::ExpandShapeOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct ExpandShapeLowering : BufferLowering<tensor::ExpandShapeOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(tensor::ExpandShapeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = cast<MemRefType>(getTypeConverter()->convertType(op.getType()));
+    MemRefType type = bufferType(op.getType());
     rewriter.replaceOpWithNewOp<memref::ExpandShapeOp>(
         op, type, adaptor.getSrc(), op.getReassociationIndices(),
         op.getMixedOutputShape());
@@ -53,15 +53,15 @@ struct CollapseShapeLowering : OpConversionPattern<tensor::CollapseShapeOp> {
   }
 };
 
-struct AddFLowering : OpConversionPattern<arith::AddFOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct AddFLowering : BufferLowering<arith::AddFOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(arith::AddFOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     if (!isa<RankedTensorType>(op.getType()))
       return failure();
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    auto type = cast<MemRefType>(getTypeConverter()->convertType(op.getType()));
+    MemRefType type = bufferType(op.getType());
     SmallVector<Value> dims = memrefDims(b, adaptor.getLhs());
     Value out = allocBuffer(b, type, dims);
     forEach(b, dims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
@@ -76,8 +76,8 @@ struct AddFLowering : OpConversionPattern<arith::AddFOp> {
 
 /// A dense tensor constant (tests and small tables) becomes a buffer filled
 /// element by element. Packed weights cannot be written as constants.
-struct TensorConstantLowering : OpConversionPattern<arith::ConstantOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct TensorConstantLowering : BufferLowering<arith::ConstantOp> {
+  using BufferLowering::BufferLowering;
   LogicalResult
   matchAndRewrite(arith::ConstantOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -86,7 +86,7 @@ struct TensorConstantLowering : OpConversionPattern<arith::ConstantOp> {
     if (!tensorType || !dense || tensorType.getEncoding())
       return rewriter.notifyMatchFailure(op, "only plain dense tensors");
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    auto type = cast<MemRefType>(getTypeConverter()->convertType(tensorType));
+    MemRefType type = bufferType(tensorType);
     Value out = memref::AllocOp::create(b, type);
     SmallVector<int64_t> strides = computeSuffixProduct(tensorType.getShape());
     int64_t linear = 0;
