@@ -11,6 +11,10 @@ using namespace mlir;
 
 void ds4::buildCpuBufferizePipeline(OpPassManager &pm) {
   pm.addPass(createDs4WeightsToArgs());
+  buildCpuLoopsPipeline(pm);
+}
+
+void ds4::buildCpuLoopsPipeline(OpPassManager &pm) {
   pm.addPass(createDs4OutlineKernels());
   pm.addPass(createDs4LowerToLoops());
   pm.addPass(createDs4WeightArena());

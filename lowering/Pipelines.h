@@ -10,6 +10,9 @@ namespace mlir::ds4 {
 /// model -> bufferized: weights to arguments, ds4 ops to loops over memrefs,
 /// the entry-point ABI.
 void buildCpuBufferizePipeline(OpPassManager &pm);
+/// The part of it after ds4-weights-to-args (ds4-compile collects the weight
+/// table between the two): kernels, loops, weight arena, entry ABI.
+void buildCpuLoopsPipeline(OpPassManager &pm);
 /// bufferized -> target: deallocations, then scf/memref/arith/math/func to
 /// the LLVM dialect.
 void buildCpuToLLVMPipeline(OpPassManager &pm);

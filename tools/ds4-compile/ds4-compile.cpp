@@ -177,10 +177,7 @@ int main(int argc, char **argv) {
         mlir::failed(artifact.collectTensorLevel(**module)))
       return fail("binding weights to arguments failed");
     if (!runPhase("bufferized", [](mlir::PassManager &pm) {
-          pm.addPass(mlir::ds4::createDs4OutlineKernels());
-          pm.addPass(mlir::ds4::createDs4LowerToLoops());
-          pm.addPass(mlir::ds4::createDs4WeightArena());
-          pm.addPass(mlir::ds4::createDs4EntryAbi());
+          mlir::ds4::buildCpuLoopsPipeline(pm);
         }) ||
         mlir::failed(artifact.collectEntryAbi(**module)))
       return fail("the bufferized phase failed");
