@@ -77,18 +77,6 @@ SmallVector<Value> concat(ValueRange prefix, ValueRange rest) {
   return idx;
 }
 
-/// for iv in [lb, ub): body(iv).
-void forRange(ImplicitLocOpBuilder &b, Value lb, Value ub,
-              function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
-  scf::ForOp::create(
-      b, lb, ub, constIndex(b, 1), ValueRange{},
-      [&](OpBuilder &nested, Location loc, Value iv, ValueRange) {
-        ImplicitLocOpBuilder ib(loc, nested);
-        body(ib, iv);
-        scf::YieldOp::create(ib);
-      });
-}
-
 /// if (cond) body().
 void ifThen(ImplicitLocOpBuilder &b, Value cond,
             function_ref<void(ImplicitLocOpBuilder &)> body) {
@@ -128,45 +116,24 @@ Value dot(ImplicitLocOpBuilder &b, Value x, ValueRange xRow, Value y,
                 });
 }
 
-/// A buffer holding the rope frequencies f_i (f64, i < dims/2), written
-/// once per op so the loops can index it.
-Value frequencyTable(ImplicitLocOpBuilder &b, RopeAttr rope) {
-  SmallVector<double> freqs = rope.getFrequencies();
-  auto type = MemRefType::get({int64_t(freqs.size())}, b.getF64Type());
-  Value table = memref::AllocOp::create(b, type);
-  for (auto [i, f] : llvm::enumerate(freqs))
-    memref::StoreOp::create(b, constF64(b, f), table,
-                            ValueRange{constIndex(b, i)});
-  return table;
-}
-
-/// Interleaved rope in place over `buffer[row, start + 2i .. start + 2i+1]`,
-/// i < half, at position `pos`: angle = pos * f_i in f64, cos / sin rounded
-/// to f32, the rotation in f32 (as `apply_rope` of the reference).
-void ropeInPlace(ImplicitLocOpBuilder &b, Value buffer, ValueRange row,
-                 int64_t start, Value freqs, int64_t half, Value pos,
-                 bool inverse) {
-  Value t = indexToF64(b, pos);
-  forEach(b, {constIndex(b, half)}, [&](ImplicitLocOpBuilder &b, ValueRange i) {
-    Value angle = arith::MulFOp::create(
-        b, t, memref::LoadOp::create(b, freqs, ValueRange{i[0]}));
-    if (inverse)
-      angle = arith::NegFOp::create(b, angle);
-    Value cos = arith::TruncFOp::create(b, b.getF32Type(),
-                                        math::CosOp::create(b, angle));
-    Value sin = arith::TruncFOp::create(b, b.getF32Type(),
-                                        math::SinOp::create(b, angle));
-    Value c0 = iAdd(b, constIndex(b, start), iMul(b, i[0], constIndex(b, 2)));
-    Value c1 = iAdd(b, c0, constIndex(b, 1));
-    Value x0 = loadF32(b, buffer, concat(row, c0));
-    Value x1 = loadF32(b, buffer, concat(row, c1));
-    Value y0 = arith::SubFOp::create(b, arith::MulFOp::create(b, x0, cos),
-                                     arith::MulFOp::create(b, x1, sin));
-    Value y1 = arith::AddFOp::create(b, arith::MulFOp::create(b, x0, sin),
-                                     arith::MulFOp::create(b, x1, cos));
-    storeF32(b, y0, buffer, concat(row, c0));
-    storeF32(b, y1, buffer, concat(row, c1));
-  });
+/// Interleaved rope of the pair (x0, x1) = (x[2k], x[2k+1]) at position
+/// `pos`: angle = pos * f_k in f64 (negated for the inverse), cos / sin
+/// rounded to f32, the rotation in f32 (as `apply_rope` of the reference).
+std::array<Value, 2> ropePair(ImplicitLocOpBuilder &b, RopeAttr rope, Value k,
+                              Value pos, bool inverse, Value x0, Value x1) {
+  Value angle =
+      arith::MulFOp::create(b, indexToF64(b, pos), ropeFrequency(b, rope, k));
+  if (inverse)
+    angle = arith::NegFOp::create(b, angle);
+  Value cos =
+      arith::TruncFOp::create(b, b.getF32Type(), math::CosOp::create(b, angle));
+  Value sin =
+      arith::TruncFOp::create(b, b.getF32Type(), math::SinOp::create(b, angle));
+  Value y0 = arith::SubFOp::create(b, arith::MulFOp::create(b, x0, cos),
+                                   arith::MulFOp::create(b, x1, sin));
+  Value y1 = arith::AddFOp::create(b, arith::MulFOp::create(b, x0, sin),
+                                   arith::MulFOp::create(b, x1, cos));
+  return {y0, y1};
 }
 
 //===----------------------------------------------------------------------===//
@@ -175,7 +142,11 @@ void ropeInPlace(ImplicitLocOpBuilder &b, Value buffer, ValueRange row,
 
 /// window[slots[b], p mod W, :] = kv[b, j, :] for p = positions[b, j], then
 /// the row is rounded to the state's storage. Only the last W tokens of a
-/// row can survive, so earlier ones are skipped (later tokens overwrite).
+/// row can survive (j >= first = max(S - W, 0)), and of those the last one
+/// of each ring row wins: one scf.parallel over batch rows x ring rows x
+/// rounding groups (stateRowGroups), each finding its row's winner, so
+/// iterations write disjoint elements whatever the positions (batch rows
+/// have distinct slots).
 struct WindowUpdateLowering : BufferLowering<WindowUpdateOp> {
   using BufferLowering::BufferLowering;
   LogicalResult
@@ -187,21 +158,34 @@ struct WindowUpdateLowering : BufferLowering<WindowUpdateOp> {
     Value positions = adaptor.getPositions(), slots = adaptor.getSlots();
     SmallVector<Value> tokens = memrefDims(b, positions); // {B, S}
     SmallVector<Value> state = memrefDims(b, window);     // {slots, W, D}
-    Value rows = state[1], width = state[2];
+    Value rows = state[1];
     // first = max(S - W, 0)
     Value first = iMax(b, iSub(b, tokens[1], rows), constIndex(b, 0));
-    forEach(b, {tokens[0]}, [&](ImplicitLocOpBuilder &b, ValueRange bi) {
-      Value slot = loadIndex(b, slots, {bi[0]});
-      forRange(b, first, tokens[1], [&](ImplicitLocOpBuilder &b, Value j) {
-        Value p = loadIndex(b, positions, {bi[0], j});
-        Value row = iRem(b, p, rows);
-        forEach(b, {width}, [&](ImplicitLocOpBuilder &b, ValueRange d) {
-          storeF32(b, loadF32(b, kv, {bi[0], j, d[0]}), window,
-                   {slot, row, d[0]});
+    Value groups = constIndex(b, stateRowGroups(stateType));
+    parallelForEach(
+        b, {tokens[0], rows, groups},
+        [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+          Value bi = ivs[0], row = ivs[1], g = ivs[2];
+          // The last token j in [first, S) with positions[b, j] mod W = row,
+          // or -1.
+          Value none = constIndex(b, -1);
+          Value winner = reduce(
+              b, first, tokens[1], none,
+              [&](ImplicitLocOpBuilder &b, Value j, Value acc) {
+                Value p = loadIndex(b, positions, {bi, j});
+                Value hit = iCmp(b, arith::CmpIPredicate::eq, iRem(b, p, rows),
+                                 row);
+                return arith::SelectOp::create(b, hit, j, acc).getResult();
+              });
+          Value written = iCmp(b, arith::CmpIPredicate::ne, winner, none);
+          ifThen(b, written, [&](ImplicitLocOpBuilder &b) {
+            Value slot = loadIndex(b, slots, {bi});
+            writeStateRowGroup(b, stateType, window, {slot, row}, g,
+                               [&](ImplicitLocOpBuilder &b, Value d) {
+                                 return loadF32(b, kv, {bi, winner, d});
+                               });
+          });
         });
-        roundStateRow(b, stateType, window, {slot, row});
-      });
-    });
     rewriter.replaceOp(op, window);
     return success();
   }
@@ -211,21 +195,51 @@ struct WindowUpdateLowering : BufferLowering<WindowUpdateOp> {
 // ds4.compressor
 //===----------------------------------------------------------------------===//
 
-/// Per batch row, the new tokens in order (the state after token j is what
-/// token j+1 sees). Token p is written to `block` row p mod ratio as
-/// [kv | gate + ape[p mod ratio]] (width 2*c*hd). When p = (i+1)*ratio - 1,
-/// entry i is computed into `entries` row i:
+/// Per batch row b (slot = slots[b]; the call's tokens are at the contiguous
+/// positions p0 = positions[b, 0] .. pEnd - 1, pEnd = p0 + S), the same
+/// values as taking the tokens one by one: token p is written to `block` row
+/// p mod ratio as [kv | gate + ape[p mod ratio]] (width 2*c*hd); when
+/// p = (i+1)*ratio - 1, entry i is computed into `entries` row i:
 ///
 ///   per channel ch < hd, over the slots of entry i
-///     (no overlap: the block's rows, channel ch;
-///      overlap: the previous block's A halves (rows [ratio, 2*ratio),
-///      channel ch; absent for i = 0), then the block's B halves (rows
-///      [0, ratio), channel hd + ch)):
+///     (no overlap: the tokens of block i, channel ch;
+///      overlap: the A halves (channel ch) of block i-1 (absent for i = 0),
+///      then the B halves (channel hd + ch) of block i):
 ///     c[ch] = sum_slot softmax_slot(gate) * kv
 ///   c = rmsnorm(c, norm, eps); rope(c[hd-r:], i*ratio); [c = c @ Hadamard]
 ///
 /// then rounded to the entries' storage; with overlap the block's rows are
 /// copied to rows [ratio, 2*ratio) for entry i+1.
+///
+/// An entry only depends on the token rows of its window, which come from
+/// this call's inputs (position >= p0) or from the block state the previous
+/// call left (the block of p0 in rows [0, ratio), the block before it in
+/// rows [ratio, 2*ratio)). So the call is a sequence of top-level
+/// scf.parallel phases over the entries it completes, i = p0/ratio + e for
+/// e < ceil(S/ratio) (those with (i+1)*ratio <= pEnd), none a recurrence:
+///
+///   pool   (b, e, ch < hd):   c[ch] into entries[slot, i, ch];
+///   norm   (b, e):            inv = 1/sqrt(mean(c^2) + eps) into a buffer;
+///   scale  (b, e, unit):      c * inv * norm, one nope channel or one rope
+///                             pair (then roped), in place;
+///   rotate (b, e, j < hd):    the Hadamard product's column j into a buffer
+///                             (with `rotate` only);
+///   round  (b, e, group):     the entries' storage rounding per group
+///                             (stateRowGroups; skipped for f32 storage
+///                             without `rotate`);
+///   block  (b, row < ratio, col < 2*c*hd): the block state after the call:
+///                             row `row` holds the last token of the call
+///                             with p mod ratio = row (else stays), and with
+///                             overlap row ratio + row the same row of the
+///                             last completed block, if the call completed
+///                             one (else stays). The old state values it
+///                             reads are read by the same iteration before
+///                             it writes them; it runs after the pool phase,
+///                             the only other reader of the old state.
+///
+/// Every value comes out of the same f32 operations in the same order as
+/// the sequential form (the block state is f32 storage, so its rows hold the
+/// input values exactly).
 struct CompressorLowering : BufferLowering<CompressorOp> {
   using BufferLowering::BufferLowering;
   LogicalResult
@@ -234,6 +248,8 @@ struct CompressorLowering : BufferLowering<CompressorOp> {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     StateType blockType = op.getBlock().getType();
     StateType entriesType = op.getEntries().getType();
+    if (blockType.getStorage() != StateStorage::f32)
+      return rewriter.notifyMatchFailure(op, "pending block rows are f32");
     Value block = adaptor.getBlock(), entries = adaptor.getEntries();
     Value kv = adaptor.getKv(), gate = adaptor.getGate();
     Value ape = adaptor.getApe(), norm = adaptor.getNorm();
@@ -242,186 +258,303 @@ struct CompressorLowering : BufferLowering<CompressorOp> {
     int64_t ratio = op.getRatio();
     int64_t hd = entriesType.getWidth();
     int64_t cw = (overlap ? 2 : 1) * hd; // c*hd: the kv (or gate) part of a row
+    int64_t r = op.getRope().getDims();
     double eps = op.getEps().convertToDouble();
+    RopeAttr rope = op.getRope();
 
     SmallVector<Value> tokens = memrefDims(b, positions); // {B, S}
-    Value ratioV = constIndex(b, ratio);
-    Value freqs = frequencyTable(b, op.getRope());
-    // Scratch for the Hadamard product (one entry at a time).
-    Value scratch;
-    if (rotate)
-      scratch = memref::AllocOp::create(
-          b, MemRefType::get({hd}, b.getF32Type()));
+    Value zero = constIndex(b, 0), one = constIndex(b, 1);
+    Value ratioV = constIndex(b, ratio), hdV = constIndex(b, hd);
+    Value cwV = constIndex(b, cw);
+    // Entries a call can complete: at most ceil(S / ratio).
+    Value maxEntries = arith::CeilDivUIOp::create(b, tokens[1], ratioV);
+    int64_t staticB = cast<MemRefType>(positions.getType()).getShape()[0];
+    Type f32 = b.getF32Type();
 
-    forEach(b, {tokens[0]}, [&](ImplicitLocOpBuilder &b, ValueRange bi) {
-      Value slot = loadIndex(b, slots, {bi[0]});
-      forRange(b, constIndex(b, 0), tokens[1], [&](ImplicitLocOpBuilder &b,
-                                                   Value j) {
-        // Pending row of token p: [kv | gate + ape[p mod ratio]].
-        Value p = loadIndex(b, positions, {bi[0], j});
-        Value row = iRem(b, p, ratioV);
-        forEach(b, {constIndex(b, cw)}, [&](ImplicitLocOpBuilder &b,
-                                            ValueRange ch) {
-          storeF32(b, loadF32(b, kv, {bi[0], j, ch[0]}), block,
-                   {slot, row, ch[0]});
-          Value g =
-              arith::AddFOp::create(b, loadF32(b, gate, {bi[0], j, ch[0]}),
-                                    loadF32(b, ape, {row, ch[0]}));
-          storeF32(b, g, block, {slot, row, iAdd(b, ch[0], constIndex(b, cw))});
-        });
-        roundStateRow(b, blockType, block, {slot, row});
+    // The tokens of batch row `bi`.
+    struct Row {
+      Value slot, p0, pEnd, blockStart;
+    };
+    auto rowOf = [&](ImplicitLocOpBuilder &b, Value bi) {
+      Row row;
+      row.slot = loadIndex(b, slots, {bi});
+      row.p0 = loadIndex(b, positions, {bi, zero});
+      row.pEnd = iAdd(b, row.p0, tokens[1]);
+      row.blockStart = iMul(b, iDiv(b, row.p0, ratioV), ratioV);
+      return row;
+    };
+    // The old state row of the token at position q < p0: the block of p0
+    // in rows [0, ratio), the block before it (overlap) in [ratio, 2*ratio).
+    auto stateRow = [&](ImplicitLocOpBuilder &b, const Row &row, Value q) {
+      Value inBlock = iRem(b, q, ratioV);
+      if (!overlap)
+        return inBlock;
+      return arith::SelectOp::create(
+                 b, iCmp(b, arith::CmpIPredicate::uge, q, row.blockStart),
+                 inBlock, iAdd(b, inBlock, ratioV))
+          .getResult();
+    };
+    // The kv (kvAt) or gate + ape (gateAt) value of channel c < cw of the
+    // token at position q, as the block row the sequential form reads holds
+    // it: q >= p0 from this call's inputs, else from the old state (stateRow).
+    auto kvAt = [&](ImplicitLocOpBuilder &b, const Row &row, Value bi, Value q,
+                    Value c) {
+      return ifElse(
+          b, iCmp(b, arith::CmpIPredicate::uge, q, row.p0),
+          [&](ImplicitLocOpBuilder &b) {
+            return loadF32(b, kv, {bi, iSub(b, q, row.p0), c});
+          },
+          [&](ImplicitLocOpBuilder &b) {
+            return loadF32(b, block, {row.slot, stateRow(b, row, q), c});
+          });
+    };
+    auto gateAt = [&](ImplicitLocOpBuilder &b, const Row &row, Value bi,
+                      Value q, Value c) {
+      return ifElse(
+          b, iCmp(b, arith::CmpIPredicate::uge, q, row.p0),
+          [&](ImplicitLocOpBuilder &b) {
+            return arith::AddFOp::create(
+                       b, loadF32(b, gate, {bi, iSub(b, q, row.p0), c}),
+                       loadF32(b, ape, {iRem(b, q, ratioV), c}))
+                .getResult();
+          },
+          [&](ImplicitLocOpBuilder &b) {
+            return loadF32(b, block,
+                           {row.slot, stateRow(b, row, q), iAdd(b, c, cwV)});
+          });
+    };
+    // Emitted entry e of row `bi`: {entry index, valid}.
+    auto entryOf = [&](ImplicitLocOpBuilder &b, const Row &row, Value e) {
+      Value i = iAdd(b, iDiv(b, row.p0, ratioV), e);
+      Value end = iMul(b, iAdd(b, i, one), ratioV);
+      Value valid = iCmp(b, arith::CmpIPredicate::ule, end, row.pEnd);
+      return std::array<Value, 2>{i, valid};
+    };
+    auto onEntries =
+        [&](ArrayRef<Value> inner,
+            function_ref<void(ImplicitLocOpBuilder &, const Row &, Value bi,
+                              Value e, Value i, ValueRange inner)>
+                body) {
+          parallelForEach(
+              b, concat(ValueRange{tokens[0], maxEntries}, inner),
+              [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+                Row row = rowOf(b, ivs[0]);
+                std::array<Value, 2> entry = entryOf(b, row, ivs[1]);
+                ifThen(b, entry[1], [&](ImplicitLocOpBuilder &b) {
+                  body(b, row, ivs[0], ivs[1], entry[0], ivs.drop_front(2));
+                });
+              });
+        };
 
-        // The block is complete: emit entry i.
-        Value next = iAdd(b, p, constIndex(b, 1));
-        Value complete = iCmp(b, arith::CmpIPredicate::eq,
-                              iRem(b, next, ratioV), constIndex(b, 0));
-        ifThen(b, complete, [&](ImplicitLocOpBuilder &b) {
-          Value i = iSub(b, iDiv(b, next, ratioV), constIndex(b, 1));
-          emitEntry(b, op, block, entries, norm, freqs, scratch, slot, i, eps);
-          roundStateRow(b, entriesType, entries, {slot, i});
-          if (overlap) {
-            // Keep this block's rows for the A halves of entry i+1.
-            forEach(b, {ratioV, constIndex(b, 2 * cw)},
-                    [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-                      Value v = loadF32(b, block, {slot, ivs[0], ivs[1]});
-                      storeF32(b, v, block,
-                               {slot, iAdd(b, ivs[0], ratioV), ivs[1]});
-                    });
-            forEach(b, {ratioV}, [&](ImplicitLocOpBuilder &b, ValueRange rr) {
-              roundStateRow(b, blockType, block,
-                            {slot, iAdd(b, rr[0], ratioV)});
-            });
-          }
-        });
-      });
-    });
-    rewriter.replaceOp(op, {entries, block});
-    return success();
-  }
-
-private:
-  /// entries[slot, i, :] = the pooled, normed, roped (and rotated) entry i
-  /// from the complete block in `block` rows [0, ratio) (and, with overlap,
-  /// the previous block in rows [ratio, 2*ratio)). Storage rounding is left
-  /// to the caller.
-  static void emitEntry(ImplicitLocOpBuilder &b, CompressorOp op, Value block,
-                        Value entries, Value norm, Value freqs, Value scratch,
-                        Value slot, Value i, double eps) {
-    bool overlap = op.getOverlap();
-    int64_t ratio = op.getRatio();
-    int64_t hd = cast<StateType>(op.getEntries().getType()).getWidth();
-    int64_t cw = (overlap ? 2 : 1) * hd;
-    int64_t r = op.getRope().getDims();
-    Value zero = constIndex(b, 0), ratioV = constIndex(b, ratio);
-    Value hdV = constIndex(b, hd);
-    // The previous block's A slots exist for i > 0 (overlap only): the loops
-    // over them run ratio or 0 times.
-    Value prevCount = zero;
-    if (overlap)
-      prevCount = arith::SelectOp::create(
-          b, iCmp(b, arith::CmpIPredicate::ugt, i, zero), ratioV, zero);
-    // Column of channel ch in the current block: the B half with overlap.
-    int64_t curOffset = overlap ? hd : 0;
-
-    forEach(b, {hdV}, [&](ImplicitLocOpBuilder &b, ValueRange chs) {
-      Value ch = chs[0];
-      Value curKv = iAdd(b, ch, constIndex(b, curOffset));
-      Value curGate = iAdd(b, curKv, constIndex(b, cw));
-      Value prevKv = ch, prevGate = iAdd(b, ch, constIndex(b, cw));
-      auto prevRow = [&](ImplicitLocOpBuilder &b, Value s) {
-        return iAdd(b, s, ratioV);
-      };
-      // Slots in the reference's order: previous A halves, then this block.
-      auto overSlots = [&](Value init,
-                           function_ref<Value(ImplicitLocOpBuilder &, Value,
-                                              Value, Value)>
-                               body) {
+    // (a) pool: c[ch] of entry i, the slots in the reference's order
+    // (previous A halves, then this block).
+    onEntries({hdV}, [&](ImplicitLocOpBuilder &b, const Row &row, Value bi,
+                         Value, Value i, ValueRange inner) {
+      Value ch = inner[0];
+      Value first = iMul(b, i, ratioV); // the block's first position
+      // The previous block's A slots exist for i > 0 (overlap only).
+      Value prevCount = zero;
+      if (overlap)
+        prevCount = arith::SelectOp::create(
+            b, iCmp(b, arith::CmpIPredicate::ugt, i, zero), ratioV, zero);
+      Value curCol = iAdd(b, ch, constIndex(b, overlap ? hd : 0));
+      using SlotBody = function_ref<Value(ImplicitLocOpBuilder &, Value acc,
+                                          Value q, Value col)>;
+      auto overSlots = [&](Value init, SlotBody body) {
         Value acc = reduce(b, prevCount, init,
                            [&](ImplicitLocOpBuilder &b, Value s, Value acc) {
-                             Value row = prevRow(b, s);
-                             Value g = loadF32(b, block, {slot, row, prevGate});
-                             Value k = loadF32(b, block, {slot, row, prevKv});
-                             return body(b, acc, g, k);
+                             Value q = iSub(b, iAdd(b, first, s), ratioV);
+                             return body(b, acc, q, ch);
                            });
         return reduce(b, ratioV, acc,
                       [&](ImplicitLocOpBuilder &b, Value s, Value acc) {
-                        return body(b, acc,
-                                    loadF32(b, block, {slot, s, curGate}),
-                                    loadF32(b, block, {slot, s, curKv}));
+                        return body(b, acc, iAdd(b, first, s), curCol);
                       });
       };
       // softmax over the slots per channel: e = exp(g - max), e / sum(e).
-      Value m = overSlots(constF32(b, -INFINITY),
-                          [&](ImplicitLocOpBuilder &b, Value acc, Value g,
-                              Value) { return fMax(b, acc, g); });
-      auto weight = [&](ImplicitLocOpBuilder &b, Value g) {
-        return math::ExpOp::create(b, arith::SubFOp::create(b, g, m));
-      };
-      Value sum = overSlots(constF32(b, 0.0),
-                            [&](ImplicitLocOpBuilder &b, Value acc, Value g,
-                                Value) {
-                              return arith::AddFOp::create(b, acc,
-                                                           weight(b, g));
-                            });
-      Value c = overSlots(
-          constF32(b, 0.0),
-          [&](ImplicitLocOpBuilder &b, Value acc, Value g, Value k) {
-            Value p = arith::DivFOp::create(b, weight(b, g), sum);
-            return arith::AddFOp::create(b, acc,
-                                         arith::MulFOp::create(b, p, k));
+      Value m =
+          overSlots(constF32(b, -INFINITY), [&](ImplicitLocOpBuilder &b,
+                                                Value acc, Value q, Value col) {
+            return fMax(b, acc, gateAt(b, row, bi, q, col));
           });
-      storeF32(b, c, entries, {slot, i, ch});
+      auto weight = [&](ImplicitLocOpBuilder &b, Value q, Value col) {
+        return math::ExpOp::create(
+            b, arith::SubFOp::create(b, gateAt(b, row, bi, q, col), m));
+      };
+      Value sum =
+          overSlots(constF32(b, 0.0), [&](ImplicitLocOpBuilder &b, Value acc,
+                                          Value q, Value col) {
+            return arith::AddFOp::create(b, acc, weight(b, q, col));
+          });
+      Value c = overSlots(constF32(b, 0.0), [&](ImplicitLocOpBuilder &b,
+                                                Value acc, Value q, Value col) {
+        Value p = arith::DivFOp::create(b, weight(b, q, col), sum);
+        Value k = kvAt(b, row, bi, q, col);
+        return arith::AddFOp::create(b, acc, arith::MulFOp::create(b, p, k));
+      });
+      storeF32(b, c, entries, {row.slot, i, ch});
     });
 
-    // rmsnorm: c * (1 / sqrt(mean(c^2) + eps)) * norm
-    Value sumSq = reduce(b, hdV, constF32(b, 0.0),
-                         [&](ImplicitLocOpBuilder &b, Value ch, Value acc) {
-                           Value v = loadF32(b, entries, {slot, i, ch});
-                           return arith::AddFOp::create(
-                               b, acc, arith::MulFOp::create(b, v, v));
-                         });
-    Value mean = arith::DivFOp::create(b, sumSq, constF32(b, double(hd)));
-    Value inv = arith::DivFOp::create(
-        b, constF32(b, 1.0),
-        math::SqrtOp::create(b, arith::AddFOp::create(b, mean,
-                                                      constF32(b, eps))));
-    forEach(b, {hdV}, [&](ImplicitLocOpBuilder &b, ValueRange ch) {
-      Value v = arith::MulFOp::create(
-          b, loadF32(b, entries, {slot, i, ch[0]}), inv);
-      v = arith::MulFOp::create(b, v, loadF32(b, norm, {ch[0]}));
-      storeF32(b, v, entries, {slot, i, ch[0]});
+    // (b) norm: inv = 1 / sqrt(mean(c^2) + eps) of each entry.
+    Value invs =
+        allocBuffer(b, MemRefType::get({staticB, ShapedType::kDynamic}, f32),
+                    {tokens[0], maxEntries});
+    onEntries({}, [&](ImplicitLocOpBuilder &b, const Row &row, Value bi,
+                      Value e, Value i, ValueRange) {
+      Value sumSq = reduce(b, hdV, constF32(b, 0.0),
+                           [&](ImplicitLocOpBuilder &b, Value ch, Value acc) {
+                             Value v = loadF32(b, entries, {row.slot, i, ch});
+                             return arith::AddFOp::create(
+                                 b, acc, arith::MulFOp::create(b, v, v));
+                           });
+      Value mean = arith::DivFOp::create(b, sumSq, constF32(b, double(hd)));
+      Value inv = arith::DivFOp::create(
+          b, constF32(b, 1.0),
+          math::SqrtOp::create(
+              b, arith::AddFOp::create(b, mean, constF32(b, eps))));
+      storeF32(b, inv, invs, {bi, e});
     });
 
-    // rope on the last r dims at the block's first position i*ratio.
-    if (r > 0)
-      ropeInPlace(b, entries, {slot, i}, hd - r, freqs, r / 2,
-                  iMul(b, i, ratioV), op.getRope().getInverse());
+    // (c) scale (c * inv * norm) and rope: units [0, hd - r) are the nope
+    // channels, unit hd - r + k the rope pair (hd - r + 2k, hd - r + 2k + 1)
+    // at the block's first position i*ratio.
+    int64_t nope = hd - r;
+    onEntries({constIndex(b, nope + r / 2)}, [&](ImplicitLocOpBuilder &b,
+                                                 const Row &row, Value bi,
+                                                 Value e, Value i,
+                                                 ValueRange inner) {
+      Value inv = loadF32(b, invs, {bi, e});
+      auto normed = [&](ImplicitLocOpBuilder &b, Value ch) {
+        Value v = arith::MulFOp::create(
+            b, loadF32(b, entries, {row.slot, i, ch}), inv);
+        return arith::MulFOp::create(b, v, loadF32(b, norm, {ch})).getResult();
+      };
+      Value u = inner[0];
+      Value nopeV = constIndex(b, nope);
+      auto scaleNope = [&](ImplicitLocOpBuilder &b) {
+        storeF32(b, normed(b, u), entries, {row.slot, i, u});
+      };
+      if (r == 0) {
+        scaleNope(b);
+        return;
+      }
+      scf::IfOp::create(
+          b, iCmp(b, arith::CmpIPredicate::ult, u, nopeV),
+          [&](OpBuilder &nested, Location loc) {
+            ImplicitLocOpBuilder ib(loc, nested);
+            scaleNope(ib);
+            scf::YieldOp::create(ib);
+          },
+          [&](OpBuilder &nested, Location loc) {
+            ImplicitLocOpBuilder ib(loc, nested);
+            Value k = iSub(ib, u, nopeV);
+            Value c0 = iAdd(ib, nopeV, iMul(ib, k, constIndex(ib, 2)));
+            Value c1 = iAdd(ib, c0, constIndex(ib, 1));
+            std::array<Value, 2> y =
+                ropePair(ib, rope, k, iMul(ib, i, ratioV), rope.getInverse(),
+                         normed(ib, c0), normed(ib, c1));
+            storeF32(ib, y[0], entries, {row.slot, i, c0});
+            storeF32(ib, y[1], entries, {row.slot, i, c1});
+            scf::YieldOp::create(ib);
+          });
+    });
 
-    // Orthonormal Hadamard (Sylvester): out[j] = sum_k c[k] H[k, j],
-    // H[k, j] = (-1)^popcount(k & j) / sqrt(hd).
-    if (op.getRotate()) {
+    // (d) rotate: orthonormal Hadamard (Sylvester), out[j] = sum_k c[k]
+    // H[k, j], H[k, j] = (-1)^popcount(k & j) / sqrt(hd), into a buffer.
+    Value rotated;
+    if (rotate) {
+      rotated = allocBuffer(
+          b, MemRefType::get({staticB, ShapedType::kDynamic, hd}, f32),
+          {tokens[0], maxEntries, hdV});
       Value h = constF32(b, 1.0 / std::sqrt(double(hd)));
-      forEach(b, {hdV}, [&](ImplicitLocOpBuilder &b, ValueRange jj) {
-        Value jI = arith::IndexCastOp::create(b, b.getI64Type(), jj[0]);
+      onEntries({hdV}, [&](ImplicitLocOpBuilder &b, const Row &row, Value bi,
+                           Value e, Value i, ValueRange inner) {
+        Value jI = arith::IndexCastOp::create(b, b.getI64Type(), inner[0]);
         Value v = reduce(
             b, hdV, constF32(b, 0.0),
             [&](ImplicitLocOpBuilder &b, Value k, Value acc) {
               Value kI = arith::IndexCastOp::create(b, b.getI64Type(), k);
-              Value bits = math::CtPopOp::create(
-                  b, arith::AndIOp::create(b, kI, jI));
+              Value bits =
+                  math::CtPopOp::create(b, arith::AndIOp::create(b, kI, jI));
               Value odd = arith::TruncIOp::create(b, b.getI1Type(), bits);
               Value sign = arith::SelectOp::create(
                   b, odd, arith::NegFOp::create(b, h), h);
-              Value x = loadF32(b, entries, {slot, i, k});
+              Value x = loadF32(b, entries, {row.slot, i, k});
               return arith::AddFOp::create(b, acc,
                                            arith::MulFOp::create(b, x, sign));
             });
-        storeF32(b, v, scratch, {jj[0]});
-      });
-      forEach(b, {hdV}, [&](ImplicitLocOpBuilder &b, ValueRange jj) {
-        storeF32(b, loadF32(b, scratch, {jj[0]}), entries, {slot, i, jj[0]});
+        storeF32(b, v, rotated, {bi, e, inner[0]});
       });
     }
+
+    // (e) round: each rounding group of the entry's final values.
+    if (rotate || entriesType.getStorage() != StateStorage::f32) {
+      onEntries({constIndex(b, stateRowGroups(entriesType))},
+                [&](ImplicitLocOpBuilder &b, const Row &row, Value bi, Value e,
+                    Value i, ValueRange inner) {
+                  writeStateRowGroup(
+                      b, entriesType, entries, {row.slot, i}, inner[0],
+                      [&](ImplicitLocOpBuilder &b, Value ch) {
+                        if (rotate)
+                          return loadF32(b, rotated, {bi, e, ch});
+                        return loadF32(b, entries, {row.slot, i, ch});
+                      });
+                });
+    }
+
+    // (f) block: the state after the call (no iterations when S = 0: the
+    // rows' positions are then unknown, and nothing changes).
+    Value batch = arith::SelectOp::create(
+        b, iCmp(b, arith::CmpIPredicate::ugt, tokens[1], zero), tokens[0],
+        zero);
+    parallelForEach(
+        b, {batch, ratioV, constIndex(b, 2 * cw)},
+        [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+          Value bi = ivs[0], rowIdx = ivs[1], col = ivs[2];
+          Row row = rowOf(b, bi);
+          auto valueAt = [&](ImplicitLocOpBuilder &b, Value q) {
+            return ifElse(
+                b, iCmp(b, arith::CmpIPredicate::ult, col, cwV),
+                [&](ImplicitLocOpBuilder &b) {
+                  return kvAt(b, row, bi, q, col);
+                },
+                [&](ImplicitLocOpBuilder &b) {
+                  return gateAt(b, row, bi, q, iSub(b, col, cwV));
+                });
+          };
+          // Overlap: the last completed block's row (read before the
+          // current row is overwritten below).
+          Value completed, prev;
+          if (overlap) {
+            Value blocksEnd = iDiv(b, row.pEnd, ratioV);
+            completed = iCmp(b, arith::CmpIPredicate::ugt, blocksEnd,
+                             iDiv(b, row.p0, ratioV));
+            prev = ifElse(
+                b, completed,
+                [&](ImplicitLocOpBuilder &b) {
+                  Value q =
+                      iAdd(b, iMul(b, iSub(b, blocksEnd, one), ratioV), rowIdx);
+                  return valueAt(b, q);
+                },
+                [&](ImplicitLocOpBuilder &b) { return constF32(b, 0.0); });
+          }
+          // The last token of the call with position mod ratio = rowIdx:
+          // q = pEnd - 1 - ((pEnd - 1 - rowIdx) mod ratio), if q >= p0.
+          Value last = iSub(b, row.pEnd, one);
+          Value back = iRem(b, iSub(b, iAdd(b, last, ratioV), rowIdx), ratioV);
+          Value q = iSub(b, last, back);
+          Value written = iCmp(b, arith::CmpIPredicate::sge, q, row.p0);
+          ifThen(b, written, [&](ImplicitLocOpBuilder &b) {
+            storeF32(b, valueAt(b, q), block, {row.slot, rowIdx, col});
+          });
+          if (overlap)
+            ifThen(b, completed, [&](ImplicitLocOpBuilder &b) {
+              storeF32(b, prev, block,
+                       {row.slot, iAdd(b, rowIdx, ratioV), col});
+            });
+        });
+    rewriter.replaceOp(op, {entries, block});
+    return success();
   }
 };
 
@@ -447,32 +580,34 @@ struct IndexerScoreLowering : BufferLowering<IndexerScoreOp> {
     Value out = allocBuffer(b, bufferType(op.getType()),
                             {qDims[0], qDims[1], keyDims[1]});
     Value scale = constF32(b, op.getScale().convertToDouble());
-    forEach(b, {qDims[0], qDims[1]}, [&](ImplicitLocOpBuilder &b,
-                                         ValueRange bj) {
-      Value t = loadIndex(b, positions, bj);
-      Value slot = loadIndex(b, slots, {bj[0]});
-      Value count = iDiv(b, iAdd(b, t, constIndex(b, 1)), constIndex(b, ratio));
-      forEach(b, {keyDims[1]}, [&](ImplicitLocOpBuilder &b, ValueRange i) {
-        Value visible = iCmp(b, arith::CmpIPredicate::ult, i[0], count);
-        Value score = ifElse(
-            b, visible,
-            [&](ImplicitLocOpBuilder &b) {
-              return reduce(
-                  b, qDims[2], constF32(b, 0.0),
-                  [&](ImplicitLocOpBuilder &b, Value h, Value acc) {
-                    Value qk = dot(b, q, {bj[0], bj[1], h}, keys,
-                                   {slot, i[0]}, qDims[3]);
-                    Value relu = fMax(b, qk, constF32(b, 0.0));
-                    Value w = arith::MulFOp::create(
-                        b, loadF32(b, weights, {bj[0], bj[1], h}), scale);
-                    return arith::AddFOp::create(
-                        b, acc, arith::MulFOp::create(b, w, relu));
-                  });
-            },
-            [&](ImplicitLocOpBuilder &b) { return constF32(b, -INFINITY); });
-        storeF32(b, score, out, {bj[0], bj[1], i[0]});
-      });
-    });
+    // One iteration per score (b, j, i).
+    parallelForEach(
+        b, {qDims[0], qDims[1], keyDims[1]},
+        [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+          Value bi = ivs[0], j = ivs[1], i = ivs[2];
+          Value t = loadIndex(b, positions, {bi, j});
+          Value slot = loadIndex(b, slots, {bi});
+          Value count =
+              iDiv(b, iAdd(b, t, constIndex(b, 1)), constIndex(b, ratio));
+          Value visible = iCmp(b, arith::CmpIPredicate::ult, i, count);
+          Value score = ifElse(
+              b, visible,
+              [&](ImplicitLocOpBuilder &b) {
+                return reduce(
+                    b, qDims[2], constF32(b, 0.0),
+                    [&](ImplicitLocOpBuilder &b, Value h, Value acc) {
+                      Value qk =
+                          dot(b, q, {bi, j, h}, keys, {slot, i}, qDims[3]);
+                      Value relu = fMax(b, qk, constF32(b, 0.0));
+                      Value w = arith::MulFOp::create(
+                          b, loadF32(b, weights, {bi, j, h}), scale);
+                      return arith::AddFOp::create(
+                          b, acc, arith::MulFOp::create(b, w, relu));
+                    });
+              },
+              [&](ImplicitLocOpBuilder &b) { return constF32(b, -INFINITY); });
+          storeF32(b, score, out, ivs);
+        });
     rewriter.replaceOp(op, out);
     return success();
   }
@@ -482,11 +617,18 @@ struct IndexerScoreLowering : BufferLowering<IndexerScoreOp> {
 // ds4.topk
 //===----------------------------------------------------------------------===//
 
-/// For t = positions[b, j] and count = (t+1)/ratio: the indices of the
-/// kk = min(k, count) largest scores[b, j, i < count], in descending score
-/// order (ties: the lower index first, so the choice is deterministic);
-/// slots kk..k-1 hold -1. A running sorted list of the best kk so far:
-/// a score enters when the list is not full or it beats the last one.
+/// For t = positions[b, j] and count = min((t+1)/ratio, N): the indices of
+/// the kk = min(k, count) largest scores[b, j, i < count], in descending
+/// score order, ties to the lower index (the first kk of a stable descending
+/// sort; NaN scores come after every number, among themselves by index);
+/// slots kk..k-1 hold -1.
+///
+/// Two scf.parallel. (b, j, m < k): slot m >= kk gets -1. (b, j, c < N):
+/// candidate c < count counts its rank, the candidates i < count that
+/// precede it (s_i > s_c, or s_i == s_c and i < c; an scf.while that stops
+/// once k precede it), and writes c to slot rank when rank < k. The order is
+/// strict and total, so the ranks of a row are 0..count-1 once each: the
+/// candidates fill exactly slots 0..kk-1.
 struct TopKLowering : BufferLowering<TopKOp> {
   using BufferLowering::BufferLowering;
   LogicalResult
@@ -496,65 +638,86 @@ struct TopKLowering : BufferLowering<TopKOp> {
     Value scores = adaptor.getScores(), positions = adaptor.getPositions();
     int64_t k = op.getK(), ratio = op.getRatio();
     SmallVector<Value> dims = memrefDims(b, scores); // {B, S, N}
-    Value kV = constIndex(b, k), one = constIndex(b, 1);
+    Value kV = constIndex(b, k);
     Value out =
         allocBuffer(b, bufferType(op.getType()), {dims[0], dims[1], kV});
     Type indexType = cast<MemRefType>(out.getType()).getElementType();
-    // The selected scores, parallel to out[b, j, :].
-    Value best =
-        memref::AllocOp::create(b, MemRefType::get({k}, b.getF32Type()));
-    forEach(b, {dims[0], dims[1]}, [&](ImplicitLocOpBuilder &b, ValueRange bj) {
-      auto outAt = [&](Value m) { return concat(bj, m); };
-      Value t = loadIndex(b, positions, bj);
-      Value count = iMin(b, iDiv(b, iAdd(b, t, one), constIndex(b, ratio)),
-                         dims[2]);
-      Value kk = iMin(b, kV, count);
-      forEach(b, {kV}, [&](ImplicitLocOpBuilder &b, ValueRange m) {
-        memref::StoreOp::create(
-            b, arith::ConstantOp::create(b, b.getIntegerAttr(indexType, -1)),
-            out, outAt(m[0]));
-        storeF32(b, constF32(b, -INFINITY), best, {m[0]});
-      });
-      reduce(b, count, constIndex(b, 0), [&](ImplicitLocOpBuilder &b, Value i,
-                                             Value filled) {
-        Value v = loadF32(b, scores, concat(bj, i));
-        Value notFull = iCmp(b, arith::CmpIPredicate::ult, filled, kk);
-        // kk >= 1 whenever the loop runs.
-        Value last = loadF32(b, best, {iSub(b, kk, one)});
-        Value beats =
-            arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, v, last);
-        Value enter = arith::OrIOp::create(b, notFull, beats);
-        return ifElse(
-            b, enter,
-            [&](ImplicitLocOpBuilder &b) {
-              // Insertion point: after every kept score >= v.
-              Value at = reduce(
-                  b, filled, constIndex(b, 0),
-                  [&](ImplicitLocOpBuilder &b, Value m, Value acc) {
-                    Value ge = arith::CmpFOp::create(
-                        b, arith::CmpFPredicate::OGE, loadF32(b, best, {m}), v);
-                    return arith::SelectOp::create(b, ge, iAdd(b, acc, one),
-                                                   acc);
-                  });
-              Value size = iMin(b, iAdd(b, filled, one), kk);
-              // Shift [at, size-1) one right, from the end.
-              Value moves = iSub(b, iSub(b, size, one), at);
-              forRange(b, constIndex(b, 0), moves,
-                       [&](ImplicitLocOpBuilder &b, Value n) {
-                         Value dst = iSub(b, iSub(b, size, one), n);
-                         Value src = iSub(b, dst, one);
-                         storeF32(b, loadF32(b, best, {src}), best, {dst});
-                         Value id = memref::LoadOp::create(b, out, outAt(src));
-                         memref::StoreOp::create(b, id, out, outAt(dst));
-                       });
-              storeF32(b, v, best, {at});
-              memref::StoreOp::create(
-                  b, arith::IndexCastOp::create(b, indexType, i), out,
-                  outAt(at));
-              return size;
-            },
-            [&](ImplicitLocOpBuilder &b) { return filled; });
-      });
+    // count = min((t+1)/ratio, N) of row (b, j).
+    auto visibleCount = [&](ImplicitLocOpBuilder &b, Value bi, Value j) {
+      Value t = loadIndex(b, positions, {bi, j});
+      return iMin(b,
+                  iDiv(b, iAdd(b, t, constIndex(b, 1)), constIndex(b, ratio)),
+                  dims[2]);
+    };
+
+    // Padding: the slots no candidate fills.
+    parallelForEach(
+        b, {dims[0], dims[1], kV},
+        [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+          Value kk = iMin(b, kV, visibleCount(b, ivs[0], ivs[1]));
+          ifThen(b, iCmp(b, arith::CmpIPredicate::uge, ivs[2], kk),
+                 [&](ImplicitLocOpBuilder &b) {
+                   memref::StoreOp::create(
+                       b,
+                       arith::ConstantOp::create(
+                           b, b.getIntegerAttr(indexType, -1)),
+                       out, ivs);
+                 });
+        });
+
+    // One iteration per candidate: its rank in the row.
+    parallelForEach(b, dims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+      Value bi = ivs[0], j = ivs[1], c = ivs[2];
+      Value count = visibleCount(b, bi, j);
+      ifThen(b, iCmp(b, arith::CmpIPredicate::ult, c, count),
+             [&](ImplicitLocOpBuilder &b) {
+               Value sc = loadF32(b, scores, ivs);
+               Value cNaN = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO,
+                                                  sc, sc);
+               // Scans i = 0, 1, ... while rank < k: a candidate that k
+               // others precede is not selected (stops early).
+               Value zero = constIndex(b, 0);
+               Type indexT = b.getIndexType();
+               auto scan = scf::WhileOp::create(
+                   b, TypeRange{indexT, indexT}, ValueRange{zero, zero},
+                   [&](OpBuilder &nested, Location loc, ValueRange args) {
+                     ImplicitLocOpBuilder b(loc, nested);
+                     Value more = arith::AndIOp::create(
+                         b, iCmp(b, arith::CmpIPredicate::ult, args[0], count),
+                         iCmp(b, arith::CmpIPredicate::ult, args[1], kV));
+                     scf::ConditionOp::create(b, more, args);
+                   },
+                   [&](OpBuilder &nested, Location loc, ValueRange args) {
+                     ImplicitLocOpBuilder b(loc, nested);
+                     Value i = args[0], acc = args[1];
+                     Value si = loadF32(b, scores, {bi, j, i});
+                     Value lower = iCmp(b, arith::CmpIPredicate::ult, i, c);
+                     // Numbers: higher score, or equal score and lower index.
+                     Value gt = arith::CmpFOp::create(
+                         b, arith::CmpFPredicate::OGT, si, sc);
+                     Value eq = arith::CmpFOp::create(
+                         b, arith::CmpFPredicate::OEQ, si, sc);
+                     Value numeric = arith::OrIOp::create(
+                         b, gt, arith::AndIOp::create(b, eq, lower));
+                     // A NaN candidate: every number, and lower NaNs.
+                     Value iNumber = arith::CmpFOp::create(
+                         b, arith::CmpFPredicate::ORD, si, si);
+                     Value behindNaN = arith::OrIOp::create(b, iNumber, lower);
+                     Value precedes =
+                         arith::SelectOp::create(b, cNaN, behindNaN, numeric);
+                     Value one = constIndex(b, 1);
+                     Value rank = arith::SelectOp::create(
+                         b, precedes, iAdd(b, acc, one), acc);
+                     scf::YieldOp::create(b, ValueRange{iAdd(b, i, one), rank});
+                   });
+               Value rank = scan.getResult(1);
+               ifThen(b, iCmp(b, arith::CmpIPredicate::ult, rank, kV),
+                      [&](ImplicitLocOpBuilder &b) {
+                        memref::StoreOp::create(
+                            b, arith::IndexCastOp::create(b, indexType, c), out,
+                            ValueRange{bi, j, rank});
+                      });
+             });
     });
     rewriter.replaceOp(op, out);
     return success();
@@ -573,8 +736,15 @@ struct TopKLowering : BufferLowering<TopKOp> {
 ///   CSA:     entries[slot, select[b, j, m]] for select >= 0.
 /// z_e = (q . kv_e) * scale, mx = max(max_e z_e, sink[h]),
 /// o = sum_e exp(z_e - mx) / (sum_e exp(z_e - mx) + exp(sink[h] - mx)) kv_e.
-/// Logits, then probabilities, go through a scratch row: [0, W) window
-/// entries by u - lo, [W, W + E) compressed entries.
+///
+/// Three scf.parallel through buffers z [B, S, H, W + C] (C: CSA k, HCA the
+/// entries' rows, else 0; slot u - lo for window position u, W + m for
+/// compressed entry m; -inf where no entry) and denom [B, S, H]:
+///   (b, j, h, e):  z = the logit of slot e (one dot product over D);
+///   (b, j, h):     mx, then e = exp(z - mx) in place and the denominator
+///                  with the sink (window slots, then compressed, in order);
+///   (b, j, h, d):  o[d] = sum_e (e / denom) kv_e[d], entries in the order
+///                  ring, new kv, compressed.
 struct SparseAttentionLowering : BufferLowering<SparseAttentionOp> {
   using BufferLowering::BufferLowering;
   LogicalResult
@@ -588,164 +758,206 @@ struct SparseAttentionLowering : BufferLowering<SparseAttentionOp> {
     SmallVector<Value> qDims = memrefDims(b, q); // {B, S, H, D}
     Value W = memrefDims(b, window)[1], D = qDims[3];
     Value zero = constIndex(b, 0), one = constIndex(b, 1);
-    Value out = allocBuffer(b, bufferType(op.getType()), qDims);
+    MemRefType outType = bufferType(op.getType());
+    Value out = allocBuffer(b, outType, qDims);
 
-    // Compressed entries per query: HCA up to the entries' rows, CSA k.
-    Value entryRows = zero, selectK = zero;
+    // Compressed slots per query: HCA the entries' rows, CSA k, else none.
+    bool hca = entries && !select;
+    Value cap = zero, entryRows = zero;
     int64_t ratio = 0;
+    int64_t staticCap = 0;
     if (entries) {
       entryRows = memrefDims(b, entries)[1];
       ratio = cast<StateType>(op.getEntries().getType()).getRatio();
+      cap = entryRows;
+      staticCap = cast<MemRefType>(entries.getType()).getShape()[1];
     }
-    if (select)
-      selectK = memrefDims(b, select)[2];
-    Value compressedCap = select ? selectK : entryRows;
-    Value scratchSize = iAdd(b, W, compressedCap);
-    Value z = memref::AllocOp::create(
-        b, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()),
-        ValueRange{scratchSize});
+    if (select) {
+      cap = memrefDims(b, select)[2];
+      staticCap = cast<MemRefType>(select.getType()).getShape()[2];
+    }
+    int64_t staticW = cast<MemRefType>(window.getType()).getShape()[1];
+    int64_t staticSlots = ShapedType::isDynamic(staticW) ||
+                                  ShapedType::isDynamic(staticCap)
+                              ? ShapedType::kDynamic
+                              : staticW + staticCap;
+    Value nSlots = staticSlots == ShapedType::kDynamic
+                       ? iAdd(b, W, cap)
+                       : constIndex(b, staticSlots);
+    ArrayRef<int64_t> qShape = cast<MemRefType>(q.getType()).getShape();
+    Type f32 = b.getF32Type();
+    Value z = allocBuffer(
+        b, MemRefType::get({qShape[0], qShape[1], qShape[2], staticSlots}, f32),
+        {qDims[0], qDims[1], qDims[2], nSlots});
+    ArrayRef<Value> queries = ArrayRef<Value>(qDims).take_front(3); // B, S, H
+    Value denoms =
+        allocBuffer(b, MemRefType::get(qShape.take_front(3), f32), queries);
     Value scale = constF32(b, op.getScale().convertToDouble());
 
-    ArrayRef<Value> queries = ArrayRef<Value>(qDims).take_front(3); // B, S, H
-    forEach(b, queries, [&](ImplicitLocOpBuilder &b, ValueRange bjh) {
-      Value bi = bjh[0], j = bjh[1], h = bjh[2];
-      Value qRow[] = {bi, j, h};
+    // The entry set of query (b, j): window positions [lo, end), from the
+    // ring [lo, ringEnd) and from kv [newBegin, end); compressed slots
+    // [W, W + nCompressed) (CSA: those with select >= 0).
+    struct Query {
+      Value slot, p0, lo, end, ringEnd, newBegin, nCompressed;
+    };
+    auto query = [&](ImplicitLocOpBuilder &b, Value bi, Value j) {
+      Query g;
       Value t = loadIndex(b, positions, {bi, j});
-      Value p0 = loadIndex(b, positions, {bi, zero});
-      Value slot = loadIndex(b, slots, {bi});
-      Value end = iAdd(b, t, one); // window positions [lo, end)
-      Value lo = arith::SelectOp::create(
-          b, iCmp(b, arith::CmpIPredicate::ugt, end, W), iSub(b, end, W), zero);
-      Value ringEnd = iMax(b, lo, iMin(b, end, p0));  // ring: [lo, ringEnd)
-      Value newBegin = iMax(b, lo, p0);               // kv:   [newBegin, end)
-      // HCA: entries [0, nHca); CSA: select[0, selectK) where >= 0.
-      Value nHca = zero;
-      if (entries && !select)
-        nHca = iMin(b, iDiv(b, end, constIndex(b, ratio)), entryRows);
+      g.p0 = loadIndex(b, positions, {bi, zero});
+      g.slot = loadIndex(b, slots, {bi});
+      g.end = iAdd(b, t, one);
+      g.lo = arith::SelectOp::create(
+          b, iCmp(b, arith::CmpIPredicate::ugt, g.end, W), iSub(b, g.end, W),
+          zero);
+      g.ringEnd = iMax(b, g.lo, iMin(b, g.end, g.p0));
+      g.newBegin = iMax(b, g.lo, g.p0);
+      g.nCompressed = cap;
+      if (hca)
+        g.nCompressed =
+            iMin(b, iDiv(b, g.end, constIndex(b, ratio)), entryRows);
+      return g;
+    };
+    // CSA selection m of row (b, j): {valid (>= 0), entry index}.
+    auto selected = [&](ImplicitLocOpBuilder &b, Value bi, Value j, Value m) {
+      Value raw = memref::LoadOp::create(b, select, ValueRange{bi, j, m});
+      Value valid = iCmp(
+          b, arith::CmpIPredicate::sge, raw,
+          arith::ConstantOp::create(b, b.getIntegerAttr(raw.getType(), 0)));
+      Value index = arith::IndexCastOp::create(b, b.getIndexType(), raw);
+      return std::array<Value, 2>{valid, index};
+    };
+    auto minusInf = [](ImplicitLocOpBuilder &b) {
+      return constF32(b, -INFINITY);
+    };
 
-      // Entry rows of each source, by scratch slot.
-      auto ringRow = [&](ImplicitLocOpBuilder &b, Value u) {
-        return SmallVector<Value>{slot, iRem(b, u, W)};
-      };
-      auto newRow = [&](ImplicitLocOpBuilder &b, Value u) {
-        return SmallVector<Value>{bi, iSub(b, u, p0)};
-      };
-      auto windowSlot = [&](ImplicitLocOpBuilder &b, Value u) {
-        return iSub(b, u, lo);
-      };
-      auto compressedSlot = [&](ImplicitLocOpBuilder &b, Value m) {
-        return iAdd(b, W, m);
-      };
-      // CSA selection m: {valid (>= 0), raw entry index}.
-      auto selected = [&](ImplicitLocOpBuilder &b, Value m) {
-        Value raw = memref::LoadOp::create(b, select, ValueRange{bi, j, m});
-        Value valid = iCmp(b, arith::CmpIPredicate::sge, raw,
-                           arith::ConstantOp::create(
-                               b, b.getIntegerAttr(raw.getType(), 0)));
-        return std::array<Value, 2>{valid, raw};
-      };
-      auto toIndex = [&](ImplicitLocOpBuilder &b, Value raw) {
-        return arith::IndexCastOp::create(b, b.getIndexType(), raw).getResult();
-      };
-
-      // Pass 1: logits into the scratch row, and their maximum.
-      auto logit = [&](ImplicitLocOpBuilder &b, Value src, ValueRange row,
-                       Value at, Value acc) {
-        Value zv =
-            arith::MulFOp::create(b, dot(b, q, qRow, src, row, D), scale);
-        storeF32(b, zv, z, {at});
-        return fMax(b, acc, zv);
-      };
-      // Folds `visit(b, src, row, scratchSlot, acc)` over this query's entry
-      // set: ring rows of earlier tokens, this call's kv rows, then every HCA
-      // entry or the selected CSA entries (`invalid` for a -1 selection).
-      auto overEntries = [&](ImplicitLocOpBuilder &b, Value init, auto visit,
-                             auto invalid) {
-        Value acc = reduce(b, lo, ringEnd, init,
-                           [&](ImplicitLocOpBuilder &b, Value u, Value acc) {
-                             return visit(b, window, ringRow(b, u),
-                                          windowSlot(b, u), acc);
-                           });
-        acc = reduce(b, newBegin, end, acc,
-                     [&](ImplicitLocOpBuilder &b, Value u, Value acc) {
-                       return visit(b, kv, newRow(b, u), windowSlot(b, u), acc);
-                     });
-        if (entries && !select) {
-          acc = reduce(b, nHca, acc,
-                       [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
-                         return visit(b, entries, {slot, i},
-                                      compressedSlot(b, i), acc);
-                       });
-        } else if (select) {
-          acc = reduce(b, selectK, acc,
-                       [&](ImplicitLocOpBuilder &b, Value m, Value acc) {
-                         std::array<Value, 2> sel = selected(b, m);
-                         Value valid = sel[0], raw = sel[1];
-                         return ifElse(
-                             b, valid,
-                             [&](ImplicitLocOpBuilder &b) {
-                               return visit(b, entries, {slot, toIndex(b, raw)},
-                                            compressedSlot(b, m), acc);
-                             },
-                             [&](ImplicitLocOpBuilder &b) {
-                               return invalid(b, compressedSlot(b, m), acc);
-                             });
-                       });
-        }
-        return acc;
-      };
-
-      Value mx = overEntries(
-          b, constF32(b, -INFINITY), logit,
-          [&](ImplicitLocOpBuilder &b, Value at, Value acc) {
-            // exp(-inf - mx) = 0 in pass 2.
-            storeF32(b, constF32(b, -INFINITY), z, {at});
-            return acc;
-          });
-      Value sinkH = loadF32(b, sink, {h});
-      mx = fMax(b, mx, sinkH);
-
-      // Pass 2: e = exp(z - mx) in place, denominator with the sink.
-      Value nWindow = iSub(b, end, lo);
-      Value cBegin = W, cEnd = iAdd(b, W, select ? selectK : nHca);
-      auto expSum = [&](Value lb, Value ub, Value init) {
-        return reduce(b, lb, ub, init, [&](ImplicitLocOpBuilder &b, Value s,
-                                           Value acc) {
-          Value e = math::ExpOp::create(
-              b, arith::SubFOp::create(b, loadF32(b, z, {s}), mx));
-          storeF32(b, e, z, {s});
-          return arith::AddFOp::create(b, acc, e);
+    // (a) Logits: one per (b, j, h, slot).
+    parallelForEach(
+        b, {qDims[0], qDims[1], qDims[2], nSlots},
+        [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+          Value bi = ivs[0], j = ivs[1], h = ivs[2], e = ivs[3];
+          Query g = query(b, bi, j);
+          auto logit = [&](ImplicitLocOpBuilder &b, Value src,
+                           ValueRange row) {
+            return arith::MulFOp::create(
+                       b, dot(b, q, {bi, j, h}, src, row, D), scale)
+                .getResult();
+          };
+          auto windowLogit = [&](ImplicitLocOpBuilder &b) {
+            Value u = iAdd(b, g.lo, e);
+            return ifElse(
+                b, iCmp(b, arith::CmpIPredicate::ult, u, g.end),
+                [&](ImplicitLocOpBuilder &b) {
+                  return ifElse(
+                      b, iCmp(b, arith::CmpIPredicate::ult, u, g.p0),
+                      [&](ImplicitLocOpBuilder &b) {
+                        return logit(b, window, {g.slot, iRem(b, u, W)});
+                      },
+                      [&](ImplicitLocOpBuilder &b) {
+                        return logit(b, kv, {bi, iSub(b, u, g.p0)});
+                      });
+                },
+                minusInf);
+          };
+          auto compressedLogit = [&](ImplicitLocOpBuilder &b) {
+            Value m = iSub(b, e, W);
+            if (select) {
+              std::array<Value, 2> sel = selected(b, bi, j, m);
+              return ifElse(
+                  b, sel[0],
+                  [&](ImplicitLocOpBuilder &b) {
+                    return logit(b, entries, {g.slot, sel[1]});
+                  },
+                  minusInf);
+            }
+            return ifElse(
+                b, iCmp(b, arith::CmpIPredicate::ult, m, g.nCompressed),
+                [&](ImplicitLocOpBuilder &b) {
+                  return logit(b, entries, {g.slot, m});
+                },
+                minusInf);
+          };
+          Value zv = entries
+                         ? ifElse(b, iCmp(b, arith::CmpIPredicate::ult, e, W),
+                                  windowLogit, compressedLogit)
+                         : windowLogit(b);
+          storeF32(b, zv, z, ivs);
         });
+
+    // (b) Per query: the maximum, e = exp(z - mx) in place, the denominator.
+    parallelForEach(b, queries, [&](ImplicitLocOpBuilder &b, ValueRange bjh) {
+      Query g = query(b, bjh[0], bjh[1]);
+      Value nWindow = iSub(b, g.end, g.lo);
+      Value compressedEnd = iAdd(b, W, g.nCompressed);
+      // Folds step over the window slots, then the compressed slots.
+      auto overSlots = [&](Value init, ReduceBody step) {
+        Value acc = reduce(b, zero, nWindow, init, step);
+        return reduce(b, W, compressedEnd, acc, step);
       };
-      Value denom = expSum(zero, nWindow, constF32(b, 0.0));
-      denom = expSum(cBegin, cEnd, denom);
+      // An unused CSA slot holds -inf: no effect on the maximum, and
+      // exp(-inf - mx) = 0 in the denominator.
+      Value mx = overSlots(
+          minusInf(b), [&](ImplicitLocOpBuilder &b, Value s, Value acc) {
+            return fMax(b, acc, loadF32(b, z, concat(bjh, s)));
+          });
+      Value sinkH = loadF32(b, sink, {bjh[2]});
+      mx = fMax(b, mx, sinkH);
+      Value denom = overSlots(
+          constF32(b, 0.0), [&](ImplicitLocOpBuilder &b, Value s, Value acc) {
+            SmallVector<Value> at = concat(bjh, s);
+            Value e = math::ExpOp::create(
+                b, arith::SubFOp::create(b, loadF32(b, z, at), mx));
+            storeF32(b, e, z, at);
+            return arith::AddFOp::create(b, acc, e).getResult();
+          });
       denom = arith::AddFOp::create(
           b, denom,
           math::ExpOp::create(b, arith::SubFOp::create(b, sinkH, mx)));
-      // p = e / denom
-      auto normalize = [&](Value lb, Value ub) {
-        forRange(b, lb, ub, [&](ImplicitLocOpBuilder &b, Value s) {
-          storeF32(b, arith::DivFOp::create(b, loadF32(b, z, {s}), denom), z,
-                   {s});
-        });
-      };
-      normalize(zero, nWindow);
-      normalize(cBegin, cEnd);
+      storeF32(b, denom, denoms, bjh);
+    });
 
-      // Pass 3: o[d] = sum_e p_e kv_e[d].
-      forEach(b, {D}, [&](ImplicitLocOpBuilder &b, ValueRange ds) {
-        Value d = ds[0];
-        auto weighted = [&](ImplicitLocOpBuilder &b, Value src, ValueRange row,
-                            Value at, Value acc) {
-          Value v = loadF32(b, src, concat(row, d));
-          return arith::AddFOp::create(
-              b, acc, arith::MulFOp::create(b, loadF32(b, z, {at}), v));
-        };
-        Value o = overEntries(
-            b, constF32(b, 0.0), weighted,
-            [&](ImplicitLocOpBuilder &, Value, Value acc) { return acc; });
-        storeF32(b, o, out, {bi, j, h, d});
-      });
+    // (c) o[b, j, h, d] = sum_e p_e kv_e[d], p = e / denom.
+    parallelForEach(b, qDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+      Value bi = ivs[0], j = ivs[1], h = ivs[2], d = ivs[3];
+      Query g = query(b, bi, j);
+      Value denom = loadF32(b, denoms, {bi, j, h});
+      auto weighted = [&](ImplicitLocOpBuilder &b, Value s, Value src,
+                          ValueRange row, Value acc) {
+        Value p =
+            arith::DivFOp::create(b, loadF32(b, z, {bi, j, h, s}), denom);
+        Value v = loadF32(b, src, concat(row, d));
+        return arith::AddFOp::create(b, acc, arith::MulFOp::create(b, p, v))
+            .getResult();
+      };
+      Value o = reduce(b, g.lo, g.ringEnd, constF32(b, 0.0),
+                       [&](ImplicitLocOpBuilder &b, Value u, Value acc) {
+                         return weighted(b, iSub(b, u, g.lo), window,
+                                         {g.slot, iRem(b, u, W)}, acc);
+                       });
+      o = reduce(b, g.newBegin, g.end, o,
+                 [&](ImplicitLocOpBuilder &b, Value u, Value acc) {
+                   return weighted(b, iSub(b, u, g.lo), kv,
+                                   {bi, iSub(b, u, g.p0)}, acc);
+                 });
+      if (hca) {
+        o = reduce(b, g.nCompressed, o,
+                   [&](ImplicitLocOpBuilder &b, Value m, Value acc) {
+                     return weighted(b, iAdd(b, W, m), entries, {g.slot, m},
+                                     acc);
+                   });
+      } else if (select) {
+        o = reduce(b, g.nCompressed, o,
+                   [&](ImplicitLocOpBuilder &b, Value m, Value acc) {
+                     std::array<Value, 2> sel = selected(b, bi, j, m);
+                     return ifElse(
+                         b, sel[0],
+                         [&](ImplicitLocOpBuilder &b) {
+                           return weighted(b, iAdd(b, W, m), entries,
+                                           {g.slot, sel[1]}, acc);
+                         },
+                         [&](ImplicitLocOpBuilder &) { return acc; });
+                   });
+      }
+      storeF32(b, o, out, ivs);
     });
     rewriter.replaceOp(op, out);
     return success();

@@ -25,7 +25,7 @@ struct EmbeddingLowering : BufferLowering<EmbeddingOp> {
     SmallVector<Value> dims = memrefDims(b, adaptor.getIds());
     dims.push_back(constIndex(b, type.getShape().back()));
     Value out = allocBuffer(b, type, dims);
-    forEach(b, dims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+    parallelForEach(b, dims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
       Value id = loadIndex(b, adaptor.getIds(), ivs.drop_back());
       Value v = loadF32(b, adaptor.getTable(), {id, ivs.back()});
       storeF32(b, v, out, ivs);
@@ -47,7 +47,8 @@ struct RmsNormLowering : BufferLowering<RmsNormOp> {
     Value out = allocBuffer(b, bufferType(op.getType()), dims);
     int64_t k = cast<MemRefType>(x.getType()).getShape().back();
     double eps = op.getEps().convertToDouble();
-    forEach(b, ArrayRef<Value>(dims).drop_back(),
+    // One iteration per row; the row's sum of squares stays sequential.
+    parallelForEach(b, ArrayRef<Value>(dims).drop_back(),
             [&](ImplicitLocOpBuilder &b, ValueRange row) {
               auto at = [&](Value i) {
                 SmallVector<Value> idx(row.begin(), row.end());
@@ -87,7 +88,7 @@ struct SwiGluLowering : BufferLowering<SwiGluOp> {
     std::optional<double> limit;
     if (std::optional<APFloat> l = op.getLimit())
       limit = l->convertToDouble();
-    forEach(b, dims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+    parallelForEach(b, dims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
       Value g = loadF32(b, adaptor.getGate(), ivs);
       Value u = loadF32(b, adaptor.getUp(), ivs);
       if (limit) {
@@ -117,22 +118,27 @@ static SmallVector<Value> rowIndex(ValueRange prefix, Value last) {
   return concat(prefix, ValueRange{last});
 }
 
-/// y[row..., o] = sum_{i < k} xRow(i) * W[o, i] for o < out, in f32, the
-/// products added in order of i (the reference's GEMMs are fp32). `xRow(i)`
-/// reads one (already rounded) activation value of the current row.
-static void
-emitRowTimesWeightT(ImplicitLocOpBuilder &b, const WeightAccess &w, int64_t out,
-                    int64_t k, Value result, ValueRange row,
-                    function_ref<Value(ImplicitLocOpBuilder &, Value)> xRow) {
-  forEach(b, {constIndex(b, out)}, [&](ImplicitLocOpBuilder &b, ValueRange o) {
-    Value acc = reduce(b, constIndex(b, k), constF32(b, 0.0),
-                       [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
-                         Value prod = arith::MulFOp::create(
-                             b, xRow(b, i), loadWeight(b, w, {o[0], i}));
-                         return arith::AddFOp::create(b, acc, prod);
-                       });
-    storeF32(b, acc, result, rowIndex(row, o[0]));
-  });
+/// y[row..., o] = sum_{i < k} xRow(row, i) * W[o, i] for o < out, in f32,
+/// the products added in order of i (the reference's GEMMs are fp32), for
+/// every row of `rowDims`: one scf.parallel over rows x outputs. `xRow`
+/// reads one (already rounded) activation value of a row.
+static void emitRowsTimesWeightT(
+    ImplicitLocOpBuilder &b, const WeightAccess &w, int64_t out, int64_t k,
+    Value result, ArrayRef<Value> rowDims,
+    function_ref<Value(ImplicitLocOpBuilder &, ValueRange, Value)> xRow) {
+  parallelForEach(
+      b, concat(rowDims, {constIndex(b, out)}),
+      [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+        ValueRange row = ivs.drop_back();
+        Value o = ivs.back();
+        Value acc = reduce(b, constIndex(b, k), constF32(b, 0.0),
+                           [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
+                             Value prod = arith::MulFOp::create(
+                                 b, xRow(b, row, i), loadWeight(b, w, {o, i}));
+                             return arith::AddFOp::create(b, acc, prod);
+                           });
+        storeF32(b, acc, result, ivs);
+      });
 }
 
 /// Rope: for every pair i < dims/2 of the last `dims` channels of x,
@@ -153,56 +159,59 @@ struct RopeLowering : BufferLowering<RopeOp> {
     SmallVector<Value> dims = memrefDims(b, x);
     Value out = allocBuffer(b, bufferType(op.getType()), dims);
     int64_t posRank = cast<MemRefType>(positions.getType()).getRank();
-    int64_t pairs = rope.getDims() / 2;
-
-    // The frequencies f_i, computed at compile time (RopeAttr, after YaRN).
-    SmallVector<double> freqs = rope.getFrequencies();
-    Value freqBuf =
-        memref::AllocOp::create(b, MemRefType::get({pairs}, b.getF64Type()));
-    for (int64_t i = 0; i < pairs; ++i)
-      memref::StoreOp::create(b, constF64(b, freqs[i]), freqBuf,
-                              ValueRange{constIndex(b, i)});
 
     Value width = dims.back();
     Value ropeStart =
         arith::SubIOp::create(b, width, constIndex(b, rope.getDims()));
-    forEach(
-        b, ArrayRef<Value>(dims).drop_back(),
-        [&](ImplicitLocOpBuilder &b, ValueRange row) {
-          // Pass-through channels [0, width - dims).
-          forEach(b, {ropeStart}, [&](ImplicitLocOpBuilder &b, ValueRange c) {
-            SmallVector<Value> idx = rowIndex(row, c[0]);
-            storeF32(b, loadF32(b, x, idx), out, idx);
+    // One iteration per output element: channels [0, width - dims) are
+    // copied; rope channel ropeStart + 2i + s computes element s of pair i's
+    // rotation (both elements of the pair from the same cos / sin).
+    parallelForEach(b, dims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+      ValueRange row = ivs.drop_back();
+      Value c = ivs.back();
+      Value isRope =
+          arith::CmpIOp::create(b, arith::CmpIPredicate::uge, c, ropeStart);
+      scf::IfOp::create(
+          b, isRope,
+          [&](OpBuilder &nested, Location loc) {
+            ImplicitLocOpBuilder b(loc, nested);
+            Value rel = arith::SubIOp::create(b, c, ropeStart);
+            Value i = arith::DivUIOp::create(b, rel, constIndex(b, 2));
+            Value odd = arith::CmpIOp::create(
+                b, arith::CmpIPredicate::ne,
+                arith::RemUIOp::create(b, rel, constIndex(b, 2)),
+                constIndex(b, 0));
+            Value t =
+                memref::LoadOp::create(b, positions, row.take_front(posRank));
+            t = arith::SIToFPOp::create(b, b.getF64Type(), t);
+            if (rope.getInverse())
+              t = arith::NegFOp::create(b, t);
+            Value angle =
+                arith::MulFOp::create(b, t, ropeFrequency(b, rope, i));
+            Value cos = arith::TruncFOp::create(b, b.getF32Type(),
+                                                math::CosOp::create(b, angle));
+            Value sin = arith::TruncFOp::create(b, b.getF32Type(),
+                                                math::SinOp::create(b, angle));
+            Value c0 = arith::AddIOp::create(
+                b, ropeStart, arith::MulIOp::create(b, i, constIndex(b, 2)));
+            Value c1 = arith::AddIOp::create(b, c0, constIndex(b, 1));
+            Value x0 = loadF32(b, x, rowIndex(row, c0));
+            Value x1 = loadF32(b, x, rowIndex(row, c1));
+            Value y0 =
+                arith::SubFOp::create(b, arith::MulFOp::create(b, x0, cos),
+                                      arith::MulFOp::create(b, x1, sin));
+            Value y1 =
+                arith::AddFOp::create(b, arith::MulFOp::create(b, x0, sin),
+                                      arith::MulFOp::create(b, x1, cos));
+            storeF32(b, arith::SelectOp::create(b, odd, y1, y0), out, ivs);
+            scf::YieldOp::create(b);
+          },
+          [&](OpBuilder &nested, Location loc) {
+            ImplicitLocOpBuilder b(loc, nested);
+            storeF32(b, loadF32(b, x, ivs), out, ivs);
+            scf::YieldOp::create(b);
           });
-          Value t =
-              memref::LoadOp::create(b, positions, row.take_front(posRank));
-          t = arith::SIToFPOp::create(b, b.getF64Type(), t);
-          if (rope.getInverse())
-            t = arith::NegFOp::create(b, t);
-          forEach(b, {constIndex(b, pairs)},
-                  [&](ImplicitLocOpBuilder &b, ValueRange i) {
-                    Value angle = arith::MulFOp::create(
-                        b, t, memref::LoadOp::create(b, freqBuf, i));
-                    Value cos = arith::TruncFOp::create(
-                        b, b.getF32Type(), math::CosOp::create(b, angle));
-                    Value sin = arith::TruncFOp::create(
-                        b, b.getF32Type(), math::SinOp::create(b, angle));
-                    Value c0 = arith::AddIOp::create(
-                        b, ropeStart,
-                        arith::MulIOp::create(b, i[0], constIndex(b, 2)));
-                    Value c1 = arith::AddIOp::create(b, c0, constIndex(b, 1));
-                    Value x0 = loadF32(b, x, rowIndex(row, c0));
-                    Value x1 = loadF32(b, x, rowIndex(row, c1));
-                    Value y0 = arith::SubFOp::create(
-                        b, arith::MulFOp::create(b, x0, cos),
-                        arith::MulFOp::create(b, x1, sin));
-                    Value y1 = arith::AddFOp::create(
-                        b, arith::MulFOp::create(b, x0, sin),
-                        arith::MulFOp::create(b, x1, cos));
-                    storeF32(b, y0, out, rowIndex(row, c0));
-                    storeF32(b, y1, out, rowIndex(row, c1));
-                  });
-        });
+    });
     rewriter.replaceOp(op, out);
     return success();
   }
@@ -228,28 +237,21 @@ struct LinearLowering : BufferLowering<LinearOp> {
     outDims.back() = constIndex(b, out);
     Value result = allocBuffer(b, bufferType(op.getType()), outDims);
     std::optional<ActQuantAttr> actQuant = op.getActQuant();
-    Value rowBuf;
-    if (actQuant)
-      rowBuf =
-          memref::AllocOp::create(b, MemRefType::get({in}, b.getF32Type()));
-    forEach(b, ArrayRef<Value>(dims).drop_back(),
-            [&](ImplicitLocOpBuilder &b, ValueRange row) {
-              if (actQuant) {
-                forEach(b, {constIndex(b, in)},
-                        [&](ImplicitLocOpBuilder &b, ValueRange i) {
-                          storeF32(b, loadF32(b, x, rowIndex(row, i[0])),
-                                   rowBuf, i);
-                        });
-                quantizeRowInPlace(b, rowBuf, {}, 0, constIndex(b, in),
-                                   actQuant->getBlock(), actQuant->getFormat());
-              }
-              emitRowTimesWeightT(b, w, out, in, result, row,
-                                  [&](ImplicitLocOpBuilder &b, Value i) {
-                                    return actQuant ? loadF32(b, rowBuf, {i})
-                                                    : loadF32(b, x,
-                                                              rowIndex(row, i));
-                                  });
-            });
+    ArrayRef<Value> rowDims = ArrayRef<Value>(dims).drop_back();
+    // With act_quant, x is first rounded into an f32 copy by its own
+    // scf.parallel (rows x blocks); the product reads that copy.
+    Value xq = x;
+    if (actQuant) {
+      auto xType = cast<MemRefType>(x.getType());
+      xq = allocBuffer(b, MemRefType::get(xType.getShape(), b.getF32Type()),
+                       dims);
+      quantizeRows(b, x, xq, rowDims, constIndex(b, in), actQuant->getBlock(),
+                   actQuant->getFormat());
+    }
+    emitRowsTimesWeightT(b, w, out, in, result, rowDims,
+                         [&](ImplicitLocOpBuilder &b, ValueRange row, Value i) {
+                           return loadF32(b, xq, rowIndex(row, i));
+                         });
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -276,7 +278,7 @@ struct GroupedLinearLowering : BufferLowering<GroupedLinearOp> {
     SmallVector<Value> outDims = memrefDims(b, x);
     outDims.back() = constIndex(b, n);
     Value result = allocBuffer(b, bufferType(op.getType()), outDims);
-    forEach(b, outDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+    parallelForEach(b, outDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
       ValueRange row = ivs.drop_back(); // [..., g]
       Value g = ivs[ivs.size() - 2], j = ivs.back();
       Value wRow = arith::AddIOp::create(
@@ -378,25 +380,21 @@ struct QuantizeLowering : BufferLowering<QuantizeOp> {
     ArrayRef<Value> rowDims = ArrayRef<Value>(dims).drop_back();
 
     if (op.getMode() == QuantizeMode::simulate) {
+      // out has x's type, so reading x reads the values a copy would hold.
       Value out = allocBuffer(b, bufferType(op.getResult().getType()), dims);
-      forEach(b, rowDims, [&](ImplicitLocOpBuilder &b, ValueRange row) {
-        forEach(b, {dims.back()}, [&](ImplicitLocOpBuilder &b, ValueRange i) {
-          SmallVector<Value> idx = rowIndex(row, i[0]);
-          storeF32(b, loadF32(b, x, idx), out, idx);
-        });
-        quantizeRowInPlace(b, out, row, 0, constIndex(b, channels), block,
-                           format);
-        if (op.getRestBf16())
-          scf::ForOp::create(
-              b, constIndex(b, channels), dims.back(), constIndex(b, 1),
-              ValueRange{},
-              [&](OpBuilder &nested, Location loc, Value i, ValueRange) {
-                ImplicitLocOpBuilder ib(loc, nested);
-                SmallVector<Value> idx = rowIndex(row, i);
-                storeF32(ib, roundBF16(ib, loadF32(ib, out, idx)), out, idx);
-                scf::YieldOp::create(ib);
-              });
-      });
+      quantizeRows(b, x, out, rowDims, constIndex(b, channels), block, format);
+      if (channels < last)
+        parallelForEach(
+            b, concat(rowDims, {constIndex(b, last - channels)}),
+            [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+              Value c = arith::AddIOp::create(b, ivs.back(),
+                                              constIndex(b, channels));
+              SmallVector<Value> idx = rowIndex(ivs.drop_back(), c);
+              Value v = loadF32(b, x, idx);
+              if (op.getRestBf16())
+                v = roundBF16(b, v);
+              storeF32(b, v, out, idx);
+            });
       rewriter.replaceOp(op, ValueRange{out});
       return success();
     }
@@ -411,7 +409,8 @@ struct QuantizeLowering : BufferLowering<QuantizeOp> {
     scaleDims.back() = constIndex(b, last / block);
     Value scales = allocBuffer(b, scalesType, scaleDims);
     scaleDims.back() = constIndex(b, channels / block);
-    forEach(b, scaleDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+    // One iteration per (row, block): its scale and its codes.
+    parallelForEach(b, scaleDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
       ValueRange row = ivs.drop_back();
       Value lo = arith::MulIOp::create(b, ivs.back(), constIndex(b, block));
       Value hi = arith::AddIOp::create(b, lo, constIndex(b, block));
@@ -424,10 +423,9 @@ struct QuantizeLowering : BufferLowering<QuantizeOp> {
                                                     math::AbsFOp::create(b, v));
                  });
       amax = arith::MaximumFOp::create(b, amax, constF64(b, floor));
-      Value log2s = math::CeilOp::create(
-          b, math::Log2Op::create(
-                 b, arith::DivFOp::create(b, amax, constF64(b, fmax))));
-      Value scale = math::Exp2Op::create(b, log2s);
+      Value log2s =
+          ceilLog2(b, arith::DivFOp::create(b, amax, constF64(b, fmax)));
+      Value scale = pow2(b, log2s);
       Value e8m0 = arith::TruncIOp::create(
           b, b.getI8Type(),
           arith::AddIOp::create(
@@ -477,11 +475,13 @@ struct HadamardLowering : BufferLowering<HadamardOp> {
     Value out = allocBuffer(b, bufferType(op.getType()), dims);
     int64_t n = cast<MemRefType>(x.getType()).getShape().back();
     double scale = double(float(1.0 / std::sqrt(double(n))));
-    Value buf =
-        memref::AllocOp::create(b, MemRefType::get({n}, b.getF64Type()));
-    forEach(
+    // One iteration per row (the butterflies mix the whole row), with its
+    // own f64 copy of the row.
+    parallelForEach(
         b, ArrayRef<Value>(dims).drop_back(),
         [&](ImplicitLocOpBuilder &b, ValueRange row) {
+          Value buf =
+              memref::AllocOp::create(b, MemRefType::get({n}, b.getF64Type()));
           forEach(b, {constIndex(b, n)},
                   [&](ImplicitLocOpBuilder &b, ValueRange i) {
                     Value v = arith::ExtFOp::create(
@@ -533,14 +533,11 @@ struct LogitsLowering : BufferLowering<LogitsOp> {
     SmallVector<Value> outDims(dims);
     outDims.back() = constIndex(b, vocab);
     Value result = allocBuffer(b, bufferType(op.getType()), outDims);
-    forEach(b, ArrayRef<Value>(dims).drop_back(),
-            [&](ImplicitLocOpBuilder &b, ValueRange row) {
-              emitRowTimesWeightT(b, WeightAccess{adaptor.getHead(), headType},
-                                  vocab, d, result, row,
-                                  [&](ImplicitLocOpBuilder &b, Value i) {
-                                    return loadF32(b, x, rowIndex(row, i));
-                                  });
-            });
+    emitRowsTimesWeightT(b, WeightAccess{adaptor.getHead(), headType}, vocab,
+                         d, result, ArrayRef<Value>(dims).drop_back(),
+                         [&](ImplicitLocOpBuilder &b, ValueRange row, Value i) {
+                           return loadF32(b, x, rowIndex(row, i));
+                         });
     rewriter.replaceOp(op, result);
     return success();
   }

@@ -2,8 +2,10 @@
 //
 // The manifold-constrained hyper-connections of spec section 3.1, per token,
 // in f32, in the order of test/reference/ds4ref/model.py (_hc_mix,
-// _hc_combine, _hc_head). The streams H are `[..., n, d]`; every op loops
-// over the leading (token) dims and works on one `[n, d]` block at a time.
+// _hc_combine, _hc_head). The streams H are `[..., n, d]`. Every op is a
+// few scf.parallel over the leading (token) dims and the output's own dims
+// (mix rows, channels); per-token steps that couple a block (the Sinkhorn
+// normalization) run one iteration per token.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,76 +21,93 @@ using namespace mlir::ds4::lowering;
 
 
 
-/// mix[r] = (fn[r, :] @ flatten(H[token])) * rsqrt(mean(flatten(H)^2) + eps)
-/// for r < rows, into the scratch vector `mix`.
-static void computeMix(ImplicitLocOpBuilder &b, Value streams, ValueRange token,
-                       Value fn, int64_t rows, int64_t n, int64_t d,
-                       double normEps, Value mix) {
+/// mix[token..., r] = (fn[r, :] @ flatten(H[token])) *
+///                     (1 / sqrt(mean(flatten(H[token])^2) + eps))
+/// for r < rows, into a fresh f32 buffer [tokens..., rows]: one scf.parallel
+/// over tokens x rows. Each iteration sums its token's squares alongside its
+/// dot product, both in flatten order (i, c) from 0, so both sums are the
+/// ones a separate pass would compute.
+static Value computeMix(ImplicitLocOpBuilder &b, Value streams,
+                        ArrayRef<Value> tokens, Value fn, int64_t rows,
+                        int64_t n, int64_t d, double normEps) {
+  ArrayRef<int64_t> shape = cast<MemRefType>(streams.getType()).getShape();
+  SmallVector<int64_t> mixShape(shape.drop_back(2));
+  mixShape.push_back(rows);
+  Value rowsV = constIndex(b, rows);
+  Value mix = allocBuffer(b, MemRefType::get(mixShape, b.getF32Type()),
+                          concat(tokens, rowsV));
   Value nV = constIndex(b, n), dV = constIndex(b, d);
-  // sum over the n*d values of H[token] in flatten order (i, c).
-  auto sumStreams = [&](ImplicitLocOpBuilder &b,
-                        function_ref<Value(ImplicitLocOpBuilder &, Value i,
-                                           Value c, Value h)>
-                            term) {
-    return reduce(b, nV, constF32(b, 0.0),
-                  [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
-                    return reduce(
-                        b, dV, acc,
-                        [&](ImplicitLocOpBuilder &b, Value c, Value acc) {
-                          Value h = loadF32(b, streams, concat(token, {i, c}));
-                          return arith::AddFOp::create(b, acc,
-                                                       term(b, i, c, h));
-                        });
+  parallelForEach(
+      b, concat(tokens, rowsV), [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+        ValueRange token = ivs.drop_back();
+        Value r = ivs.back();
+        Value zero = constF32(b, 0.0);
+        // {sum h^2, sum fn[r, i*d + c] * h} over (i, c).
+        auto outer = scf::ForOp::create(
+            b, constIndex(b, 0), nV, constIndex(b, 1), ValueRange{zero, zero},
+            [&](OpBuilder &nb, Location loc, Value i, ValueRange acc) {
+              ImplicitLocOpBuilder b(loc, nb);
+              auto inner = scf::ForOp::create(
+                  b, constIndex(b, 0), dV, constIndex(b, 1), acc,
+                  [&](OpBuilder &nb, Location loc, Value c, ValueRange acc) {
+                    ImplicitLocOpBuilder b(loc, nb);
+                    Value h = loadF32(b, streams, concat(token, {i, c}));
+                    Value sq = arith::AddFOp::create(
+                        b, acc[0], arith::MulFOp::create(b, h, h));
+                    // flatten(H)[i * d + c] = H[i, c]
+                    Value col = arith::AddIOp::create(
+                        b, arith::MulIOp::create(b, i, dV), c);
+                    Value dot = arith::AddFOp::create(
+                        b, acc[1],
+                        arith::MulFOp::create(b, loadF32(b, fn, {r, col}), h));
+                    scf::YieldOp::create(b, ValueRange{sq, dot});
                   });
-  };
-  Value sumSq = sumStreams(b, [](ImplicitLocOpBuilder &b, Value, Value,
-                                 Value h) {
-    return arith::MulFOp::create(b, h, h);
-  });
-  Value mean = arith::DivFOp::create(b, sumSq, constF32(b, double(n * d)));
-  Value inv = arith::DivFOp::create(
-      b, constF32(b, 1.0),
-      math::SqrtOp::create(b,
-                           arith::AddFOp::create(b, mean, constF32(b, normEps))));
-  forEach(b, {constIndex(b, rows)}, [&](ImplicitLocOpBuilder &b, ValueRange r) {
-    Value dot = sumStreams(b, [&](ImplicitLocOpBuilder &b, Value i, Value c,
-                                  Value h) {
-      // flatten(H)[i * d + c] = H[i, c]
-      Value col = arith::AddIOp::create(b, arith::MulIOp::create(b, i, dV), c);
-      return arith::MulFOp::create(b, loadF32(b, fn, {r[0], col}), h);
-    });
-    memref::StoreOp::create(b, arith::MulFOp::create(b, dot, inv), mix, r[0]);
-  });
+              scf::YieldOp::create(b, inner.getResults());
+            });
+        Value mean = arith::DivFOp::create(b, outer.getResult(0),
+                                           constF32(b, double(n * d)));
+        Value inv = arith::DivFOp::create(
+            b, constF32(b, 1.0),
+            math::SqrtOp::create(
+                b, arith::AddFOp::create(b, mean, constF32(b, normEps))));
+        memref::StoreOp::create(
+            b, arith::MulFOp::create(b, outer.getResult(1), inv), mix, ivs);
+      });
+  return mix;
 }
 
-/// out[token, c] = sum_i pre[i] * H[token, i, c].
-static void collapseStreams(ImplicitLocOpBuilder &b, Value streams,
-                            ValueRange token, Value pre, int64_t n, int64_t d,
-                            Value out) {
-  forEach(b, {constIndex(b, d)}, [&](ImplicitLocOpBuilder &b, ValueRange c) {
-    Value y = reduce(b, constIndex(b, n), constF32(b, 0.0),
-                     [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
-                       Value h = loadF32(b, streams, concat(token, {i, c[0]}));
-                       Value p = memref::LoadOp::create(b, pre, i);
-                       return arith::AddFOp::create(
-                           b, acc, arith::MulFOp::create(b, p, h));
-                     });
-    storeF32(b, y, out, concat(token, c));
-  });
-}
-
-/// pre[i] = sigmoid(mix[i] * scale[0] + base[i]) + hc_eps, i < n.
-static void computePre(ImplicitLocOpBuilder &b, Value mix, Value base,
-                       Value scale, int64_t n, double hcEps, Value pre) {
+/// pre[i] = sigmoid(mix[token, i] * scale[0] + base[i]) + hc_eps.
+static Value computePre(ImplicitLocOpBuilder &b, Value mix, ValueRange token,
+                        Value base, Value scale, Value i, double hcEps) {
   Value s0 = loadF32(b, scale, {constIndex(b, 0)});
-  forEach(b, {constIndex(b, n)}, [&](ImplicitLocOpBuilder &b, ValueRange i) {
-    Value m = memref::LoadOp::create(b, mix, i[0]);
-    Value z = arith::AddFOp::create(b, arith::MulFOp::create(b, m, s0),
-                                    loadF32(b, base, {i[0]}));
-    memref::StoreOp::create(
-        b, arith::AddFOp::create(b, sigmoid(b, z), constF32(b, hcEps)), pre,
-        i[0]);
-  });
+  Value m = memref::LoadOp::create(b, mix, concat(token, i));
+  Value z = arith::AddFOp::create(b, arith::MulFOp::create(b, m, s0),
+                                  loadF32(b, base, {i}));
+  return arith::AddFOp::create(b, sigmoid(b, z), constF32(b, hcEps));
+}
+
+/// out[token..., c] = sum_i pre[i] * H[token, i, c] (pre from mix[token,
+/// 0:n], computePre): one scf.parallel over tokens x channels.
+static void collapseStreams(ImplicitLocOpBuilder &b, Value streams,
+                            ArrayRef<Value> tokens, Value mix, Value base,
+                            Value scale, int64_t n, int64_t d, double hcEps,
+                            Value out) {
+  parallelForEach(
+      b, concat(tokens, constIndex(b, d)),
+      [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+        ValueRange token = ivs.drop_back();
+        Value c = ivs.back();
+        Value y = reduce(b, constIndex(b, n), constF32(b, 0.0),
+                         [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
+                           Value h =
+                               loadF32(b, streams, concat(token, {i, c}));
+                           Value p =
+                               computePre(b, mix, token, base, scale, i, hcEps);
+                           return arith::AddFOp::create(
+                               b, acc, arith::MulFOp::create(b, p, h));
+                         });
+        storeF32(b, y, out, ivs);
+      });
 }
 
 /// Leading (token) dims of a `[..., n, d]` streams buffer.
@@ -111,7 +130,7 @@ struct HcExpandLowering : OpConversionPattern<HcExpandOp> {
     SmallVector<Value> dims = memrefDims(b, adaptor.getX());
     dims.insert(dims.end() - 1, constIndex(b, type.getShape()[type.getRank() - 2]));
     Value out = allocBuffer(b, type, dims);
-    forEach(b, dims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+    parallelForEach(b, dims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
       SmallVector<Value> src(ivs.begin(), ivs.end());
       src.erase(src.end() - 2);
       storeF32(b, loadF32(b, adaptor.getX(), src), out, ivs);
@@ -151,22 +170,24 @@ struct HcPreLowering : BufferLowering<HcPreOp> {
                              concat(tokens, {nV}));
     Value comb = allocBuffer(b, bufferType(op.getComb().getType()),
                              concat(tokens, {nV, nV}));
-    Value mix = allocScratch(b, constIndex(b, (2 + n) * n));
-    Value pre = allocScratch(b, constIndex(b, n));
     Value scale = adaptor.getScale(), base = adaptor.getBase();
     Value eps = constF32(b, hcEps);
 
-    forEach(b, tokens, [&](ImplicitLocOpBuilder &b, ValueRange t) {
-      computeMix(b, streams, t, adaptor.getFn(), (2 + n) * n, n, d, normEps,
-                 mix);
-      computePre(b, mix, base, scale, n, hcEps, pre);
-
+    // Three scf.parallel: mix (tokens x rows), post and the Sinkhorn
+    // combination (tokens: C couples the whole n x n block), then x_in
+    // (tokens x channels).
+    Value mix = computeMix(b, streams, tokens, adaptor.getFn(), (2 + n) * n, n,
+                           d, normEps);
+    parallelForEach(b, tokens, [&](ImplicitLocOpBuilder &b, ValueRange t) {
+      auto mixAt = [&](ImplicitLocOpBuilder &b, Value r) {
+        return memref::LoadOp::create(b, mix, concat(t, r)).getResult();
+      };
       // post[i] = 2 * sigmoid(mix[n + i] * scale[1] + base[n + i])
       Value s1 = loadF32(b, scale, {constIndex(b, 1)});
       forEach(b, {nV}, [&](ImplicitLocOpBuilder &b, ValueRange i) {
         Value r = arith::AddIOp::create(b, i[0], nV);
         Value z = arith::AddFOp::create(
-            b, arith::MulFOp::create(b, memref::LoadOp::create(b, mix, r), s1),
+            b, arith::MulFOp::create(b, mixAt(b, r), s1),
             loadF32(b, base, {r}));
         storeF32(b, arith::MulFOp::create(b, constF32(b, 2.0), sigmoid(b, z)),
                  post, concat(t, i));
@@ -181,7 +202,7 @@ struct HcPreLowering : BufferLowering<HcPreOp> {
         forEach(b, {nV}, [&](ImplicitLocOpBuilder &b, ValueRange k) {
           Value r = arith::AddIOp::create(b, rowBase, k[0]);
           Value z = arith::AddFOp::create(
-              b, arith::MulFOp::create(b, memref::LoadOp::create(b, mix, r), s2),
+              b, arith::MulFOp::create(b, mixAt(b, r), s2),
               loadF32(b, base, {r}));
           memref::StoreOp::create(b, z, comb, cAt(j[0], k[0]));
         });
@@ -238,9 +259,8 @@ struct HcPreLowering : BufferLowering<HcPreOp> {
                 normalize(b, /*byRows=*/true);
                 normalize(b, /*byRows=*/false);
               });
-
-      collapseStreams(b, streams, t, pre, n, d, xIn);
     });
+    collapseStreams(b, streams, tokens, mix, base, scale, n, d, hcEps, xIn);
     rewriter.replaceOp(op, {xIn, post, comb});
     return success();
   }
@@ -258,7 +278,7 @@ struct HcPostLowering : BufferLowering<HcPostOp> {
     SmallVector<Value> dims = memrefDims(b, streams);
     Value out = allocBuffer(b, bufferType(op.getType()), dims);
     Value nV = dims[dims.size() - 2];
-    forEach(b, dims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+    parallelForEach(b, dims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
       ValueRange t = ivs.drop_back(2);
       Value k = ivs[ivs.size() - 2], c = ivs.back();
       Value mixed = reduce(
@@ -293,15 +313,12 @@ struct HcHeadLowering : BufferLowering<HcHeadOp> {
     SmallVector<Value> tokens = tokenDims(b, streams);
     Value out = allocBuffer(b, bufferType(op.getType()),
                             concat(tokens, {constIndex(b, d)}));
-    Value mix = allocScratch(b, constIndex(b, n));
-    Value pre = allocScratch(b, constIndex(b, n));
-    forEach(b, tokens, [&](ImplicitLocOpBuilder &b, ValueRange t) {
-      computeMix(b, streams, t, adaptor.getFn(), n, n, d,
-                 op.getNormEps().convertToDouble(), mix);
-      computePre(b, mix, adaptor.getBase(), adaptor.getScale(), n,
-                 op.getHcEps().convertToDouble(), pre);
-      collapseStreams(b, streams, t, pre, n, d, out);
-    });
+    // Two scf.parallel: mix (tokens x n), then y (tokens x channels).
+    Value mix = computeMix(b, streams, tokens, adaptor.getFn(), n, n, d,
+                           op.getNormEps().convertToDouble());
+    collapseStreams(b, streams, tokens, mix, adaptor.getBase(),
+                    adaptor.getScale(), n, d, op.getHcEps().convertToDouble(),
+                    out);
     rewriter.replaceOp(op, out);
     return success();
   }

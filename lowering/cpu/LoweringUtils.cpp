@@ -54,6 +54,21 @@ void lowering::forEach(ImplicitLocOpBuilder &b, ArrayRef<Value> ubs,
                      });
 }
 
+void lowering::parallelForEach(ImplicitLocOpBuilder &b, ArrayRef<Value> ubs,
+                               LoopBody body) {
+  SmallVector<Value> bounds(ubs.begin(), ubs.end());
+  if (bounds.empty())
+    bounds.push_back(constIndex(b, 1));
+  SmallVector<Value> lbs(bounds.size(), constIndex(b, 0));
+  SmallVector<Value> steps(bounds.size(), constIndex(b, 1));
+  bool none = ubs.empty();
+  scf::ParallelOp::create(b, lbs, bounds, steps,
+                          [&](OpBuilder &nested, Location loc, ValueRange ivs) {
+                            ImplicitLocOpBuilder ib(loc, nested);
+                            body(ib, none ? ValueRange{} : ivs);
+                          });
+}
+
 Value lowering::reduce(ImplicitLocOpBuilder &b, Value lb, Value ub, Value init,
                        ReduceBody body) {
   auto loop = scf::ForOp::create(
@@ -240,6 +255,42 @@ Value lowering::loadWeight(ImplicitLocOpBuilder &b, const WeightAccess &w,
   return arith::MulFOp::create(b, value, scale);
 }
 
+// floor/ceil(log2(x)) and 2^e by the bits of an f64 (x positive and normal,
+// e an integer in [-1022, 1023]): exact everywhere. log2 from libm and from
+// libdevice may differ by an ulp, which moves ceil/floor at exact powers of
+// two -- and requantizing fp8 data hits those (amax = 448 * 2^k) -- so a
+// scale would differ between CPU and GPU.
+static Value exponentBits(ImplicitLocOpBuilder &b, Value x) {
+  Value bits = arith::BitcastOp::create(b, b.getI64Type(), x);
+  return arith::ShRUIOp::create(
+      b, bits, arith::ConstantIntOp::create(b, b.getI64Type(), 52));
+}
+
+Value lowering::floorLog2(ImplicitLocOpBuilder &b, Value x) {
+  Value e = arith::SubIOp::create(
+      b, exponentBits(b, x), arith::ConstantIntOp::create(b, b.getI64Type(), 1023));
+  return arith::SIToFPOp::create(b, b.getF64Type(), e);
+}
+
+Value lowering::ceilLog2(ImplicitLocOpBuilder &b, Value x) {
+  Value bits = arith::BitcastOp::create(b, b.getI64Type(), x);
+  Value mantissa = arith::AndIOp::create(
+      b, bits, arith::ConstantIntOp::create(b, b.getI64Type(), (int64_t(1) << 52) - 1));
+  Value exact = arith::CmpIOp::create(
+      b, arith::CmpIPredicate::eq, mantissa,
+      arith::ConstantIntOp::create(b, b.getI64Type(), 0));
+  Value e = floorLog2(b, x);
+  return arith::SelectOp::create(
+      b, exact, e, arith::AddFOp::create(b, e, constF64(b, 1.0)));
+}
+
+Value lowering::pow2(ImplicitLocOpBuilder &b, Value e) {
+  Value i = arith::FPToSIOp::create(b, b.getI64Type(), e);
+  i = arith::AddIOp::create(b, i, arith::ConstantIntOp::create(b, b.getI64Type(), 1023));
+  i = arith::ShLIOp::create(b, i, arith::ConstantIntOp::create(b, b.getI64Type(), 52));
+  return arith::BitcastOp::create(b, b.getF64Type(), i);
+}
+
 Value lowering::roundE4M3(ImplicitLocOpBuilder &b, Value x) {
   // Spacing 2^(e-3) for |x| in [2^e, 2^(e+1)), e >= -6 (subnormals: 2^-9).
   Value a = math::AbsFOp::create(b, x);
@@ -247,10 +298,9 @@ Value lowering::roundE4M3(ImplicitLocOpBuilder &b, Value x) {
   Value positive = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, a,
                                          constF64(b, 0.0));
   Value safe = arith::SelectOp::create(b, positive, a, constF64(b, 1.0));
-  Value e = math::FloorOp::create(b, math::Log2Op::create(b, safe));
+  Value e = floorLog2(b, safe);
   e = arith::MaximumFOp::create(b, e, constF64(b, -6.0));
-  Value step = math::Exp2Op::create(
-      b, arith::SubFOp::create(b, e, constF64(b, 3.0)));
+  Value step = pow2(b, arith::SubFOp::create(b, e, constF64(b, 3.0)));
   Value r = arith::MulFOp::create(
       b, math::RoundEvenOp::create(b, arith::DivFOp::create(b, a, step)), step);
   r = arith::MinimumFOp::create(b, r, constF64(b, 448.0));
@@ -278,54 +328,81 @@ Value lowering::roundBF16(ImplicitLocOpBuilder &b, Value x) {
   return arith::ExtFOp::create(b, b.getF32Type(), h);
 }
 
+void lowering::quantizeBlock(
+    ImplicitLocOpBuilder &b, Value lo, Value hi, QuantFormat format,
+    function_ref<Value(ImplicitLocOpBuilder &, Value)> load,
+    function_ref<void(ImplicitLocOpBuilder &, Value, Value)> store) {
+  bool fp8 = format == QuantFormat::fp8_e4m3;
+  double fmax = fp8 ? 448.0 : 6.0;
+  double floor = fp8 ? 1e-4 : 6.0 * 0x1p-126;
+  Value amax = reduce(b, lo, hi, constF64(b, 0.0),
+                      [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
+                        Value v = arith::ExtFOp::create(b, b.getF64Type(),
+                                                        load(b, i));
+                        return arith::MaximumFOp::create(
+                            b, acc, math::AbsFOp::create(b, v));
+                      });
+  amax = arith::MaximumFOp::create(b, amax, constF64(b, floor));
+  Value scale =
+      pow2(b, ceilLog2(b, arith::DivFOp::create(b, amax, constF64(b, fmax))));
+  scf::ForOp::create(
+      b, lo, hi, constIndex(b, 1), ValueRange{},
+      [&](OpBuilder &nested, Location loc, Value i, ValueRange) {
+        ImplicitLocOpBuilder ib(loc, nested);
+        Value v = arith::ExtFOp::create(ib, ib.getF64Type(), load(ib, i));
+        Value q = arith::DivFOp::create(ib, v, scale);
+        q = fp8 ? roundE4M3(ib, q) : roundE2M1(ib, q);
+        q = arith::MulFOp::create(ib, q, scale);
+        store(ib, i, arith::TruncFOp::create(ib, ib.getF32Type(), q));
+        scf::YieldOp::create(ib);
+      });
+}
+
 void lowering::quantizeRowInPlace(ImplicitLocOpBuilder &b, Value buffer,
                                   ValueRange prefix, int64_t start,
                                   Value count, int64_t block,
                                   QuantFormat format) {
-  bool fp8 = format == QuantFormat::fp8_e4m3;
-  double fmax = fp8 ? 448.0 : 6.0;
-  double floor = fp8 ? 1e-4 : 6.0 * 0x1p-126;
   Value blockV = constIndex(b, block);
   Value startV = constIndex(b, start);
   // number of blocks = ceil(count / block)
   Value blocks = arith::CeilDivUIOp::create(b, count, blockV);
-  auto at = [&](Value i) {
-    SmallVector<Value> idx(prefix.begin(), prefix.end());
-    idx.push_back(i);
-    return idx;
-  };
   forEach(b, {blocks}, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
     Value lo = arith::AddIOp::create(
         b, startV, arith::MulIOp::create(b, ivs[0], blockV));
     Value hi = arith::MinUIOp::create(
         b, arith::AddIOp::create(b, lo, blockV),
         arith::AddIOp::create(b, startV, count));
-    Value amax = reduce(b, lo, hi, constF64(b, 0.0),
-                        [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
-                          Value v = arith::ExtFOp::create(
-                              b, b.getF64Type(), loadF32(b, buffer, at(i)));
-                          return arith::MaximumFOp::create(
-                              b, acc, math::AbsFOp::create(b, v));
-                        });
-    amax = arith::MaximumFOp::create(b, amax, constF64(b, floor));
-    Value scale = math::Exp2Op::create(
-        b, math::CeilOp::create(
-               b, math::Log2Op::create(
-                      b, arith::DivFOp::create(b, amax, constF64(b, fmax)))));
-    scf::ForOp::create(
-        b, lo, hi, constIndex(b, 1), ValueRange{},
-        [&](OpBuilder &nested, Location loc, Value i, ValueRange) {
-          ImplicitLocOpBuilder ib(loc, nested);
-          Value v = arith::ExtFOp::create(ib, ib.getF64Type(),
-                                          loadF32(ib, buffer, at(i)));
-          Value q = arith::DivFOp::create(ib, v, scale);
-          q = fp8 ? roundE4M3(ib, q) : roundE2M1(ib, q);
-          q = arith::MulFOp::create(ib, q, scale);
-          storeF32(ib, arith::TruncFOp::create(ib, ib.getF32Type(), q), buffer,
-                   at(i));
-          scf::YieldOp::create(ib);
+    quantizeBlock(
+        b, lo, hi, format,
+        [&](ImplicitLocOpBuilder &b, Value i) {
+          return loadF32(b, buffer, concat(prefix, i));
+        },
+        [&](ImplicitLocOpBuilder &b, Value i, Value v) {
+          storeF32(b, v, buffer, concat(prefix, i));
         });
   });
+}
+
+void lowering::quantizeRows(ImplicitLocOpBuilder &b, Value src, Value dst,
+                            ArrayRef<Value> rowDims, Value count,
+                            int64_t block, QuantFormat format) {
+  Value blockV = constIndex(b, block);
+  Value blocks = arith::CeilDivUIOp::create(b, count, blockV);
+  parallelForEach(
+      b, concat(rowDims, blocks), [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+        ValueRange row = ivs.drop_back();
+        Value lo = arith::MulIOp::create(b, ivs.back(), blockV);
+        Value hi = arith::MinUIOp::create(
+            b, arith::AddIOp::create(b, lo, blockV), count);
+        quantizeBlock(
+            b, lo, hi, format,
+            [&](ImplicitLocOpBuilder &b, Value i) {
+              return loadF32(b, src, concat(row, i));
+            },
+            [&](ImplicitLocOpBuilder &b, Value i, Value v) {
+              storeF32(b, v, dst, concat(row, i));
+            });
+      });
 }
 
 void lowering::roundStateRow(ImplicitLocOpBuilder &b, StateType type,
@@ -359,4 +436,92 @@ void lowering::roundStateRow(ImplicitLocOpBuilder &b, StateType type,
                        QuantFormat::fp4_e2m1);
     return;
   }
+}
+
+int64_t lowering::stateRowGroups(StateType type) {
+  int64_t width = type.getWidth();
+  switch (type.getStorage()) {
+  case StateStorage::f32:
+  case StateStorage::bf16:
+    return width;
+  case StateStorage::fp8_nope: {
+    int64_t nope = width - type.getRope();
+    return (nope + 63) / 64 + type.getRope();
+  }
+  case StateStorage::fp4:
+    return (width + 31) / 32;
+  }
+  llvm_unreachable("unknown state storage");
+}
+
+void lowering::writeStateRowGroup(
+    ImplicitLocOpBuilder &b, StateType type, Value buffer, ValueRange prefix,
+    Value g, function_ref<Value(ImplicitLocOpBuilder &, Value ch)> value) {
+  int64_t width = type.getWidth();
+  auto store = [&](ImplicitLocOpBuilder &b, Value ch, Value v) {
+    storeF32(b, v, buffer, concat(prefix, ch));
+  };
+  // Block group `blk` of [0, count) in blocks of `block`.
+  auto quantized = [&](ImplicitLocOpBuilder &b, Value blk, int64_t count,
+                       int64_t block, QuantFormat format) {
+    Value lo = arith::MulIOp::create(b, blk, constIndex(b, block));
+    Value hi = arith::MinUIOp::create(
+        b, arith::AddIOp::create(b, lo, constIndex(b, block)),
+        constIndex(b, count));
+    quantizeBlock(b, lo, hi, format, value, store);
+  };
+  switch (type.getStorage()) {
+  case StateStorage::f32:
+    store(b, g, value(b, g));
+    return;
+  case StateStorage::bf16:
+    store(b, g, roundBF16(b, value(b, g)));
+    return;
+  case StateStorage::fp8_nope: {
+    int64_t nope = width - type.getRope();
+    Value blocks = constIndex(b, (nope + 63) / 64);
+    Value isBlock =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ult, g, blocks);
+    scf::IfOp::create(
+        b, isBlock,
+        [&](OpBuilder &nested, Location loc) {
+          ImplicitLocOpBuilder ib(loc, nested);
+          quantized(ib, g, nope, 64, QuantFormat::fp8_e4m3);
+          scf::YieldOp::create(ib);
+        },
+        [&](OpBuilder &nested, Location loc) {
+          // The rope dims are kept in bf16.
+          ImplicitLocOpBuilder ib(loc, nested);
+          Value ch = arith::AddIOp::create(
+              ib, arith::SubIOp::create(ib, g, blocks), constIndex(ib, nope));
+          store(ib, ch, roundBF16(ib, value(ib, ch)));
+          scf::YieldOp::create(ib);
+        });
+    return;
+  }
+  case StateStorage::fp4:
+    quantized(b, g, width, 32, QuantFormat::fp4_e2m1);
+    return;
+  }
+}
+
+Value lowering::ropeFrequency(ImplicitLocOpBuilder &b, RopeAttr rope,
+                              Value i) {
+  SmallVector<double> freqs = rope.getFrequencies();
+  assert(!freqs.empty() && "rope without dims");
+  // Cases 0 .. n-2; the default region is f_{n-1}.
+  SmallVector<int64_t> cases;
+  for (int64_t k = 0; k + 1 < int64_t(freqs.size()); ++k)
+    cases.push_back(k);
+  auto sw = scf::IndexSwitchOp::create(b, TypeRange{b.getF64Type()}, i, cases,
+                                       cases.size());
+  auto fill = [&](Region &region, double f) {
+    OpBuilder::InsertionGuard guard(b);
+    b.createBlock(&region);
+    scf::YieldOp::create(b, ValueRange{constF64(b, f)});
+  };
+  for (auto [k, region] : llvm::enumerate(sw.getCaseRegions()))
+    fill(region, freqs[k]);
+  fill(sw.getDefaultRegion(), freqs.back());
+  return sw.getResult(0);
 }

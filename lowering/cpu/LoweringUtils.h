@@ -39,6 +39,16 @@ Value allocBuffer(ImplicitLocOpBuilder &b, MemRefType type,
 
 /// for ivs in [0, ubs): body(ivs). Nested scf.for loops.
 void forEach(ImplicitLocOpBuilder &b, ArrayRef<Value> ubs, LoopBody body);
+/// for ivs in [0, ubs): body(ivs), as ONE scf.parallel over all of `ubs`
+/// (lower bounds 0, steps 1, no reductions). For the outermost band of an
+/// op whose iterations are independent: each writes its own output elements
+/// and reads nothing another iteration writes. The GPU mapping runs a
+/// top-level scf.parallel with one thread per iteration; the CPU runs it as
+/// nested loops in dim order (identical to forEach). Scratch used by one
+/// iteration only is allocated inside `body` (static sizes: per-thread
+/// memory on the GPU). No `ubs`: one iteration.
+void parallelForEach(ImplicitLocOpBuilder &b, ArrayRef<Value> ubs,
+                     LoopBody body);
 /// acc = init; for iv in [0, ub): acc = body(iv, acc); returns acc.
 Value reduce(ImplicitLocOpBuilder &b, Value lb, Value ub, Value init,
              ReduceBody body);
@@ -72,6 +82,13 @@ struct WeightAccess {
 Value loadWeight(ImplicitLocOpBuilder &b, const WeightAccess &w,
                  ValueRange idx);
 
+/// floor(log2(x)), ceil(log2(x)) (x a positive normal f64) and 2^e (e an
+/// integral f64 in [-1022, 1023]) from the bits: exact, so block scales are
+/// the same on every target (libm's and libdevice's log2 differ by an ulp).
+Value floorLog2(ImplicitLocOpBuilder &b, Value x);
+Value ceilLog2(ImplicitLocOpBuilder &b, Value x);
+Value pow2(ImplicitLocOpBuilder &b, Value e);
+
 /// Format decoders on integer codes (i8 values).
 Value decodeE4M3(ImplicitLocOpBuilder &b, Value code);
 Value decodeE2M1(ImplicitLocOpBuilder &b, Value nibble);
@@ -82,6 +99,22 @@ Value roundE4M3(ImplicitLocOpBuilder &b, Value x64);
 Value roundE2M1(ImplicitLocOpBuilder &b, Value x64);
 /// f32 -> bf16 -> f32.
 Value roundBF16(ImplicitLocOpBuilder &b, Value x32);
+
+/// Simulated block quantization of one block [lo, hi): amax of the f32
+/// values load(i), scale 2^ceil(log2(max(amax, floor) / fmax)) (f64), then
+/// store(i, f32(round(load(i) / scale) * scale)) (spec section 4).
+void quantizeBlock(
+    ImplicitLocOpBuilder &b, Value lo, Value hi, QuantFormat format,
+    function_ref<Value(ImplicitLocOpBuilder &, Value)> load,
+    function_ref<void(ImplicitLocOpBuilder &, Value, Value)> store);
+
+/// dst[row..., i] = the simulated block quantization of src[row..., i] for
+/// i < count, blocks of `block` along the last dim (the last may be
+/// partial), for every row in `rowDims`: one scf.parallel over rows x
+/// blocks. `dst` may be `src` (in place); values as quantizeRowInPlace.
+void quantizeRows(ImplicitLocOpBuilder &b, Value src, Value dst,
+                  ArrayRef<Value> rowDims, Value count, int64_t block,
+                  QuantFormat format);
 
 /// Simulated block quantization in place over `count` consecutive values of
 /// the last dim of `buffer` (f32), starting at `start`, for the row `prefix`
@@ -98,6 +131,23 @@ void quantizeRowInPlace(ImplicitLocOpBuilder &b, Value buffer,
 /// bf16 rounds each value to bf16; f32 does nothing.
 void roundStateRow(ImplicitLocOpBuilder &b, StateType type, Value buffer,
                    ValueRange prefix);
+
+/// The state row rounding of roundStateRow split into independent groups:
+/// fp8_nope: the e4m3 blocks of 64 of the nope dims, then each rope dim;
+/// fp4: the blocks of 32; f32 / bf16: each dim. A group's rounded values
+/// depend only on its own values.
+int64_t stateRowGroups(StateType type);
+/// Writes group `g` (< stateRowGroups) of row `prefix` of `buffer` from the
+/// f32 values value(ch), rounded to the storage: the same values as writing
+/// the whole row, then roundStateRow.
+void writeStateRowGroup(
+    ImplicitLocOpBuilder &b, StateType type, Value buffer, ValueRange prefix,
+    Value g, function_ref<Value(ImplicitLocOpBuilder &, Value ch)> value);
+
+/// The rope frequency f_i (f64, i < dims/2) of `rope`, computed at compile
+/// time (RopeAttr::getFrequencies), selected by an scf.index_switch on `i`:
+/// no table in memory, so any loop (or GPU thread) can use it.
+Value ropeFrequency(ImplicitLocOpBuilder &b, RopeAttr rope, Value i);
 
 } // namespace mlir::ds4::lowering
 

@@ -28,16 +28,30 @@ static Value softplus(ImplicitLocOpBuilder &b, Value x) {
       math::Log1pOp::create(b, math::ExpOp::create(b, negAbs)));
 }
 
-/// sum_{i < size} w[prefix..., i] * v[i], v an f32 vector buffer.
+/// sum_{i < size} w[prefix..., i] * v(i), v(i) an f32 value.
 static Value dotRow(ImplicitLocOpBuilder &b, const WeightAccess &w,
-                    ValueRange prefix, Value v, Value size) {
+                    ValueRange prefix, Value size,
+                    function_ref<Value(ImplicitLocOpBuilder &, Value)> v) {
   return reduce(b, size, constF32(b, 0.0),
                 [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
                   Value wi = loadWeight(b, w, concat(prefix, {i}));
-                  Value vi = memref::LoadOp::create(b, v, i);
+                  Value vi = v(b, i);
                   return arith::AddFOp::create(b, acc,
                                                arith::MulFOp::create(b, wi, vi));
                 });
+}
+
+/// An f32 memref type: the first `keep` dims of `like`'s type, then `tail`.
+static MemRefType f32Buffer(Value like, int64_t keep, ArrayRef<int64_t> tail) {
+  auto type = cast<MemRefType>(like.getType());
+  SmallVector<int64_t> shape(type.getShape().take_front(keep));
+  shape.append(tail.begin(), tail.end());
+  return MemRefType::get(shape, Float32Type::get(type.getContext()));
+}
+
+/// The static size of an index value, or dynamic.
+static int64_t staticSize(Value v) {
+  return getConstantIntValue(v).value_or(ShapedType::kDynamic);
 }
 
 
@@ -69,42 +83,52 @@ struct MoeGateLowering : BufferLowering<MoeGateOp> {
     Value ids = allocBuffer(b, bufferType(op.getIds().getType()),
                             concat(tokens, {topkV}));
     ScoreFunc scoreFunc = op.getScoreFunc();
-    Value xRow = allocScratch(b, dim);
-    Value score = allocScratch(b, experts);
     Value bias = adaptor.getBias();
+    size_t rank = tokens.size();
 
-    forEach(b, tokens, [&](ImplicitLocOpBuilder &b, ValueRange t) {
-      forEach(b, {dim}, [&](ImplicitLocOpBuilder &b, ValueRange c) {
-        memref::StoreOp::create(b, loadF32(b, x, concat(t, c)), xRow, c[0]);
-      });
-      // s[e] = score_func(weight[e] @ x)
-      forEach(b, {experts}, [&](ImplicitLocOpBuilder &b, ValueRange e) {
-        Value a = dotRow(b, gate, e, xRow, dim);
-        if (scoreFunc == ScoreFunc::sqrtsoftplus)
-          a = math::SqrtOp::create(b, softplus(b, a));
-        else if (scoreFunc == ScoreFunc::sigmoid)
-          a = sigmoid(b, a);
-        memref::StoreOp::create(b, a, score, e[0]);
-      });
+    // s[t..., e] = score_func(weight[e] @ x[t]): one scf.parallel over
+    // tokens x experts into a fresh buffer.
+    Value score = allocBuffer(
+        b, f32Buffer(x, rank, {staticSize(experts)}), concat(tokens, experts));
+    parallelForEach(
+        b, concat(tokens, experts),
+        [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+          ValueRange t = ivs.drop_back();
+          Value a = dotRow(b, gate, ivs.back(), dim,
+                           [&](ImplicitLocOpBuilder &b, Value c) {
+                             return loadF32(b, x, concat(t, c));
+                           });
+          if (scoreFunc == ScoreFunc::sqrtsoftplus)
+            a = math::SqrtOp::create(b, softplus(b, a));
+          else if (scoreFunc == ScoreFunc::sigmoid)
+            a = sigmoid(b, a);
+          memref::StoreOp::create(b, a, score, ivs);
+        });
+
+    // Then one iteration per token: softmax, the top-k choice (sequential
+    // picks) and the weights.
+    parallelForEach(b, tokens, [&](ImplicitLocOpBuilder &b, ValueRange t) {
+      auto at = [&](Value e) { return concat(t, e); };
+      auto load = [&](ImplicitLocOpBuilder &b, Value e) {
+        return memref::LoadOp::create(b, score, at(e)).getResult();
+      };
       if (scoreFunc == ScoreFunc::softmax) {
         Value max = reduce(b, experts, constF32(b, -INFINITY),
                            [&](ImplicitLocOpBuilder &b, Value e, Value acc) {
-                             return arith::MaximumFOp::create(
-                                 b, acc, memref::LoadOp::create(b, score, e));
+                             return arith::MaximumFOp::create(b, acc,
+                                                              load(b, e));
                            });
         Value sum = reduce(b, experts, constF32(b, 0.0),
                            [&](ImplicitLocOpBuilder &b, Value e, Value acc) {
                              Value v = math::ExpOp::create(
-                                 b, arith::SubFOp::create(
-                                        b, memref::LoadOp::create(b, score, e),
-                                        max));
-                             memref::StoreOp::create(b, v, score, e);
+                                 b, arith::SubFOp::create(b, load(b, e), max));
+                             memref::StoreOp::create(b, v, score, at(e));
                              return arith::AddFOp::create(b, acc, v);
                            });
         forEach(b, {experts}, [&](ImplicitLocOpBuilder &b, ValueRange e) {
-          Value v = memref::LoadOp::create(b, score, e[0]);
+          Value v = load(b, e[0]);
           memref::StoreOp::create(b, arith::DivFOp::create(b, v, sum), score,
-                                  e[0]);
+                                  at(e[0]));
         });
       }
 
@@ -123,8 +147,8 @@ struct MoeGateLowering : BufferLowering<MoeGateOp> {
 
       // w[k] = s[ids[k]] (/ sum_k s[ids[k]]) * route_scale
       auto selected = [&](ImplicitLocOpBuilder &b, Value k) {
-        return memref::LoadOp::create(b, score,
-                                      loadIndex(b, ids, concat(t, {k})))
+        return memref::LoadOp::create(
+                   b, score, at(loadIndex(b, ids, concat(t, {k}))))
             .getResult();
       };
       Value sum;
@@ -146,15 +170,15 @@ struct MoeGateLowering : BufferLowering<MoeGateOp> {
     return success();
   }
 
-  /// ids[t, k] for k < topk: the experts in decreasing order of
-  /// key[e] = s[e] (+ bias[e]), equal keys in increasing expert order (the
-  /// order of numpy's stable argsort of -key). Pick k is the largest key
-  /// strictly after pick k-1 in that order:
+  /// ids[t, k] for k < topk (s = score[t, :]): the experts in decreasing
+  /// order of key[e] = s[e] (+ bias[e]), equal keys in increasing expert
+  /// order (the order of numpy's stable argsort of -key). Pick k is the
+  /// largest key strictly after pick k-1 in that order:
   ///   key[e] < key[prev] || (key[e] == key[prev] && e > prev).
   static void selectTopK(ImplicitLocOpBuilder &b, Value score, Value bias,
                          Value experts, Value topk, Value ids, ValueRange t) {
     auto key = [&](ImplicitLocOpBuilder &b, Value e) -> Value {
-      Value s = memref::LoadOp::create(b, score, e);
+      Value s = memref::LoadOp::create(b, score, concat(t, e));
       if (!bias)
         return s;
       return arith::AddFOp::create(b, s, loadF32(b, bias, {e}));
@@ -230,48 +254,67 @@ struct MoeExpertsLowering : BufferLowering<MoeExpertsOp> {
                       : constIndex(b, w1.type.getShape()[1]);
     Value topk = memrefDims(b, adaptor.getWeights()).back();
     Value out = allocBuffer(b, bufferType(op.getType()), dims);
-    Value xRow = allocScratch(b, dim);
-    Value h = allocScratch(b, inter);
     double limit = op.getSwigluLimit().convertToDouble();
     std::optional<ActQuantAttr> actQuant = op.getActQuant();
+    size_t rank = tokens.size();
 
-    forEach(b, tokens, [&](ImplicitLocOpBuilder &b, ValueRange t) {
-      forEach(b, {dim}, [&](ImplicitLocOpBuilder &b, ValueRange c) {
-        memref::StoreOp::create(b, loadF32(b, x, concat(t, c)), xRow, c[0]);
-        storeF32(b, constF32(b, 0.0), out, concat(t, c));
-      });
+    // Up to four scf.parallel, each a separate pass over fresh buffers:
+    // (act_quant) x block-quantized, tokens x blocks;
+    Value xq = x;
+    if (actQuant) {
+      xq = allocBuffer(b, f32Buffer(x, rank + 1, {}), dims);
+      quantizeRows(b, x, xq, tokens, dim, actQuant->getBlock(),
+                   actQuant->getFormat());
+    }
+    // h[t..., k, o] = silu(min(w1[e, o] x, limit)) * clamp(w3[e, o] x, +-limit)
+    // (* w with act_quant), e = ids[t, k]: tokens x topk x inter;
+    SmallVector<Value> hDims = concat(tokens, {topk, inter});
+    Value h = allocBuffer(
+        b, f32Buffer(x, rank, {staticSize(topk), staticSize(inter)}), hDims);
+    parallelForEach(b, hDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+      ValueRange tk = ivs.drop_back();
+      Value o = ivs.back();
+      ValueRange t = tk.drop_back();
+      Value e = loadIndex(b, adaptor.getIds(), tk);
+      Value w = loadF32(b, adaptor.getWeights(), tk);
+      auto xAt = [&](ImplicitLocOpBuilder &b, Value c) {
+        return loadF32(b, xq, concat(t, c));
+      };
+      Value g = dotRow(b, w1, {e, o}, dim, xAt);
+      Value u = dotRow(b, w3, {e, o}, dim, xAt);
+      g = arith::MinimumFOp::create(b, g, constF32(b, limit));
+      u = arith::MinimumFOp::create(
+          b, arith::MaximumFOp::create(b, u, constF32(b, -limit)),
+          constF32(b, limit));
+      Value silu = arith::MulFOp::create(b, g, sigmoid(b, g));
+      Value act = arith::MulFOp::create(b, silu, u);
       if (actQuant)
-        quantizeRowInPlace(b, xRow, {}, 0, dim, actQuant->getBlock(),
-                           actQuant->getFormat());
+        act = arith::MulFOp::create(b, act, w);
+      memref::StoreOp::create(b, act, h, ivs);
+    });
+    // (act_quant) each h row block-quantized in place, tokens x topk x blocks;
+    if (actQuant)
+      quantizeRows(b, h, h, concat(tokens, topk), inter, actQuant->getBlock(),
+                   actQuant->getFormat());
+    // y[t..., c] = sum over k in order of w2[e, c] h[t, k] (* w in exact
+    // mode): tokens x channels.
+    parallelForEach(b, dims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+      ValueRange t = ivs.drop_back();
+      Value c = ivs.back();
+      storeF32(b, constF32(b, 0.0), out, ivs);
       forEach(b, {topk}, [&](ImplicitLocOpBuilder &b, ValueRange k) {
         Value e = loadIndex(b, adaptor.getIds(), concat(t, k));
-        Value w = loadF32(b, adaptor.getWeights(), concat(t, k));
-        // h[o] = silu(min(w1[e, o] x, limit)) * clamp(w3[e, o] x, +-limit)
-        forEach(b, {inter}, [&](ImplicitLocOpBuilder &b, ValueRange o) {
-          Value g = dotRow(b, w1, {e, o[0]}, xRow, dim);
-          Value u = dotRow(b, w3, {e, o[0]}, xRow, dim);
-          g = arith::MinimumFOp::create(b, g, constF32(b, limit));
-          u = arith::MinimumFOp::create(
-              b, arith::MaximumFOp::create(b, u, constF32(b, -limit)),
-              constF32(b, limit));
-          Value silu = arith::MulFOp::create(b, g, sigmoid(b, g));
-          Value act = arith::MulFOp::create(b, silu, u);
-          if (actQuant)
-            act = arith::MulFOp::create(b, act, w);
-          memref::StoreOp::create(b, act, h, o[0]);
-        });
-        if (actQuant)
-          quantizeRowInPlace(b, h, {}, 0, inter, actQuant->getBlock(),
-                             actQuant->getFormat());
-        // y[c] += w2[e, c] h  (* w in exact mode)
-        forEach(b, {dim}, [&](ImplicitLocOpBuilder &b, ValueRange c) {
-          Value y = dotRow(b, w2, {e, c[0]}, h, inter);
-          if (!actQuant)
-            y = arith::MulFOp::create(b, y, w);
-          SmallVector<Value> at = concat(t, c);
-          storeF32(b, arith::AddFOp::create(b, loadF32(b, out, at), y), out,
-                   at);
-        });
+        Value y = dotRow(b, w2, {e, c}, inter,
+                         [&](ImplicitLocOpBuilder &b, Value i) {
+                           return memref::LoadOp::create(b, h,
+                                                         concat(t, {k[0], i}))
+                               .getResult();
+                         });
+        if (!actQuant)
+          y = arith::MulFOp::create(
+              b, y, loadF32(b, adaptor.getWeights(), concat(t, k)));
+        storeF32(b, arith::AddFOp::create(b, loadF32(b, out, ivs), y), out,
+                 ivs);
       });
     });
     rewriter.replaceOp(op, out);

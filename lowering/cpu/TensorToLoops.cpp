@@ -1,7 +1,8 @@
 //===- TensorToLoops.cpp - the upstream ops the model builder uses --------===//
 //
 // tensor.dim / expand_shape / collapse_shape become their memref forms (views,
-// no copies); arith.addf on tensors (routed + shared expert) becomes a loop.
+// no copies); arith.addf on tensors (routed + shared expert) becomes one
+// scf.parallel over all elements.
 //
 //===----------------------------------------------------------------------===//
 
@@ -64,7 +65,7 @@ struct AddFLowering : BufferLowering<arith::AddFOp> {
     MemRefType type = bufferType(op.getType());
     SmallVector<Value> dims = memrefDims(b, adaptor.getLhs());
     Value out = allocBuffer(b, type, dims);
-    forEach(b, dims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+    parallelForEach(b, dims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
       Value sum = arith::AddFOp::create(b, loadF32(b, adaptor.getLhs(), ivs),
                                         loadF32(b, adaptor.getRhs(), ivs));
       storeF32(b, sum, out, ivs);
@@ -89,19 +90,23 @@ struct TensorConstantLowering : BufferLowering<arith::ConstantOp> {
     MemRefType type = bufferType(tensorType);
     Value out = memref::AllocOp::create(b, type);
     SmallVector<int64_t> strides = computeSuffixProduct(tensorType.getShape());
-    int64_t linear = 0;
-    for (Attribute element : dense.getValues<Attribute>()) {
-      // The multi-index of `linear` in row-major order.
-      SmallVector<Value> idx;
-      int64_t rest = linear;
-      for (int64_t s : strides) {
-        idx.push_back(constIndex(b, rest / s));
-        rest %= s;
+    // The stores as one (single-iteration) scf.parallel: one launch, not
+    // one per element.
+    parallelForEach(b, {}, [&](ImplicitLocOpBuilder &b, ValueRange) {
+      int64_t linear = 0;
+      for (Attribute element : dense.getValues<Attribute>()) {
+        // The multi-index of `linear` in row-major order.
+        SmallVector<Value> idx;
+        int64_t rest = linear;
+        for (int64_t s : strides) {
+          idx.push_back(constIndex(b, rest / s));
+          rest %= s;
+        }
+        Value v = arith::ConstantOp::create(b, cast<TypedAttr>(element));
+        memref::StoreOp::create(b, v, out, idx);
+        ++linear;
       }
-      Value v = arith::ConstantOp::create(b, cast<TypedAttr>(element));
-      memref::StoreOp::create(b, v, out, idx);
-      ++linear;
-    }
+    });
     rewriter.replaceOp(op, out);
     return success();
   }

@@ -204,6 +204,17 @@ def compress(m, which, cs, kv, gate, p0):
     Model._compress(m, 0, cs, np.concatenate([kv, gate], axis=1), p0, which)
 
 
+def block_layout(blk, kv, gate, ape, p0, ratio, overlap):
+    """The block state layout ds4.compressor documents, after the tokens p0, p0+1, ...:
+    row p mod ratio holds [kv | gate + ape[p mod ratio]] of token p; with overlap,
+    completing a block copies rows [0, ratio) to [ratio, 2*ratio)."""
+    for j in range(kv.shape[0]):
+        p = p0 + j
+        blk[p % ratio] = np.concatenate([kv[j], gate[j] + ape[p % ratio]])
+        if overlap and (p + 1) % ratio == 0:
+            blk[ratio:2 * ratio] = blk[:ratio]
+
+
 def attention_segment(ring, p0, q, kv, entries, kind, ratio, selected, sink):
     """One batch row of Model._attention from its window ring (the state before the call):
     the same history, entry set and attend_with_sink call."""
@@ -343,6 +354,7 @@ def section_csa_compressor():
     ent = w.state(np.zeros((2, 4, hd), f32), et, "ent")
     ape_v, norm_v = w.const(ape, name="ape"), w.const(norm.astype(f32), name="norm")
     states = [new_cstate(hd, cw), new_cstate(hd, cw)]
+    blocks = np.zeros((2, 2 * ratio, 2 * cw), f32)
     calls = [([(0, 0)], 6), ([(1, 0)], 3), ([(0, 6)], 5), ([(0, 11), (1, 3)], 1)]
     for rows, s in calls:
         B = len(rows)
@@ -359,6 +371,7 @@ def section_csa_compressor():
         ent, block = e2, b2
         for b, (slot, p0) in enumerate(rows):
             compress(m, "main", states[slot], kv[b], gate[b], p0)
+            block_layout(blocks[slot], kv[b], gate[b], ape, p0, ratio, True)
     expected = np.zeros((2, 4, hd), f32)
     for slot in range(2):
         e = states[slot].entries
@@ -366,6 +379,8 @@ def section_csa_compressor():
     assert [len(s.entries) for s in states] == [3, 1]
     w.print_state(ent, (2, 4, hd), et)
     w.check(expected, "entries: slot 0 rows 0..2, slot 1 row 0")
+    w.print_state(block, (2, 2 * ratio, 2 * cw), bt)
+    w.check(blocks, "block state: pending rows 0..3, the last complete block in rows 4..7")
 
 
 def section_hca_compressor():
@@ -383,6 +398,7 @@ def section_hca_compressor():
     ent = w.state(np.zeros((2, 3, hd), f32), et, "hent")
     ape_v, norm_v = w.const(ape, name="ape"), w.const(norm, name="norm")
     states = [new_cstate(hd, cw), new_cstate(hd, cw)]
+    blocks = np.zeros((2, ratio, 2 * cw), f32)
     for rows, s in [([(0, 0)], 10), ([(0, 10), (1, 0)], 6)]:
         B = len(rows)
         kv, gate = rand(B, s, cw), rand(B, s, cw)
@@ -398,12 +414,15 @@ def section_hca_compressor():
         ent, block = e2, b2
         for b, (slot, p0) in enumerate(rows):
             compress(m, "main", states[slot], kv[b], gate[b], p0)
+            block_layout(blocks[slot], kv[b], gate[b], ape, p0, ratio, False)
     expected = np.zeros((2, 3, hd), f32)
     for slot in range(2):
         expected[slot, :len(states[slot].entries)] = states[slot].entries
     assert [len(s.entries) for s in states] == [2, 0]
     w.print_state(ent, (2, 3, hd), et)
     w.check(expected, "entries: slot 0 rows 0..1")
+    w.print_state(block, (2, ratio, 2 * cw), bt)
+    w.check(blocks, "block state: slot 0 rows of 8..15, slot 1 rows 0..5 (6, 7 never written)")
 
 
 def section_indexer_compressor_fp4():
@@ -536,10 +555,24 @@ def section_compressed_attention():
                                         sink) for b, (slot, p0) in enumerate(batch)])
     exp_c = np.stack([attention_segment(ring[slot], p0, q[b], kv[b], cent[slot], "csa", 4,
                                         select[b], sink) for b, (slot, p0) in enumerate(batch)])
+    # HCA again with entries whose rows are dynamic, as in compiled models (their count is
+    # a runtime size): the lowering then keeps no per-query scratch row and recomputes the
+    # logits in each pass; the values must be the same.
+    dt = "!ds4.state<compressed, ?x?x8, f32, ratio = 8>"
+    hm, hd_, hdst, ohd = w.fresh("hbuf"), w.fresh("hdyn"), w.fresh("hcaed"), w.fresh("ohd")
+    w.emit(f"  {hm} = builtin.unrealized_conversion_cast {hst} : {ht} to memref<2x3x8xf32>")
+    w.emit(f"  {hd_} = memref.cast {hm} : memref<2x3x8xf32> to memref<?x?x8xf32>")
+    w.emit(f"  {hdst} = builtin.unrealized_conversion_cast {hd_} : memref<?x?x8xf32> to {dt}")
+    w.emit(f"  {ohd} = ds4.sparse_attention {qv}, {kvv} window {win} entries {hdst} sink {sv} "
+           f"at {pos} slots {sl} {{scale = {SCALE!r} : f64}}")
+    w.emit(f"      : ({t_type((2, s, H, D))}, {t_type((2, s, D))}, {wt}, {dt}, {t_type((H,))}, "
+           f"{t_type((2, s), 'i64')}, {t_type((2,), 'i32')}) -> {t_type((2, s, H, D))}")
     w.print_tensor(oh, (2, s, H, D))
     w.check(exp_h, "HCA attention")
     w.print_tensor(oc, (2, s, H, D))
     w.check(exp_c, "CSA attention")
+    w.print_tensor(ohd, (2, s, H, D))
+    w.check(exp_h, "HCA attention, entries of dynamic rows")
 
 
 # ===== 5. fp8_nope window storage =================================================================
