@@ -2,8 +2,12 @@
 
 #include "lowering/HostCodegen.h"
 
+#include "lowering/cpu/HostThreadsAbi.h"
+#include "lowering/gpu/GpuHostAbi.h"
+
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/ScopeExit.h"
@@ -34,7 +38,8 @@ struct HostModule {
 };
 } // namespace
 
-static llvm::Expected<HostModule> translateAndOptimize(ModuleOp module) {
+static llvm::Expected<HostModule> translateAndOptimize(ModuleOp module,
+                                                      bool gpuHostPlan) {
   static bool initialized = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
@@ -45,6 +50,10 @@ static llvm::Expected<HostModule> translateAndOptimize(ModuleOp module) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  // sm_90a host plans hold gpu.binary / gpu.launch_func: their translation
+  // embeds the device binary and emits the runtime calls.
+  registerGPUDialectTranslation(registry);
+  gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(registry);
   module->getContext()->appendDialectRegistry(registry);
 
   HostModule host;
@@ -52,6 +61,12 @@ static llvm::Expected<HostModule> translateAndOptimize(ModuleOp module) {
   host.module = translateModuleToLLVMIR(module, *host.context, "ds4");
   if (!host.module)
     return error("translation of the LLVM dialect to LLVM IR failed");
+  if (gpuHostPlan) {
+    if (llvm::Error err = ds4::routeGpuHostAbi(*host.module))
+      return std::move(err);
+  } else if (llvm::Error err = ds4::routeHostThreads(*host.module)) {
+    return std::move(err);
+  }
 
   // A portable baseline (the artifact may run on another x86-64 machine).
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
@@ -73,8 +88,9 @@ static llvm::Expected<HostModule> translateAndOptimize(ModuleOp module) {
   return std::move(host);
 }
 
-llvm::Expected<std::string> ds4::translateToLLVMIR(ModuleOp module) {
-  llvm::Expected<HostModule> host = translateAndOptimize(module);
+llvm::Expected<std::string> ds4::translateToLLVMIR(ModuleOp module,
+                                                  bool gpuHostPlan) {
+  llvm::Expected<HostModule> host = translateAndOptimize(module, gpuHostPlan);
   if (!host)
     return host.takeError();
   std::string text;
@@ -83,8 +99,9 @@ llvm::Expected<std::string> ds4::translateToLLVMIR(ModuleOp module) {
   return text;
 }
 
-llvm::Expected<std::string> ds4::emitHostSharedObject(ModuleOp module) {
-  llvm::Expected<HostModule> host = translateAndOptimize(module);
+llvm::Expected<std::string> ds4::emitHostSharedObject(ModuleOp module,
+                                                     bool gpuHostPlan) {
+  llvm::Expected<HostModule> host = translateAndOptimize(module, gpuHostPlan);
   if (!host)
     return host.takeError();
 

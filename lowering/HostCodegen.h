@@ -19,11 +19,15 @@
 namespace mlir::ds4 {
 
 /// The optimized LLVM IR of `module` as text (for --compile-to=target -emit=llvm).
-llvm::Expected<std::string> translateToLLVMIR(ModuleOp module);
+llvm::Expected<std::string> translateToLLVMIR(ModuleOp module,
+                                              bool gpuHostPlan = false);
 
 /// Object code for the host, then linked into a shared object; returns the
 /// shared object's bytes.
-llvm::Expected<std::string> emitHostSharedObject(ModuleOp module);
+/// `gpuHostPlan`: the module is an sm_90a host plan (gpu.binary + launches);
+/// its runtime calls are routed through the runtime's table (GpuHostAbi.h).
+llvm::Expected<std::string> emitHostSharedObject(ModuleOp module,
+                                                 bool gpuHostPlan = false);
 
 } // namespace mlir::ds4
 

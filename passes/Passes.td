@@ -126,4 +126,57 @@ def Ds4EntryWrappers : Pass<"ds4-entry-wrappers", "ModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def Ds4MapToGpu : Pass<"ds4-map-to-gpu", "ModuleOp"> {
+  let summary = "Turn the loops over memrefs into GPU launches (sm_90a)";
+  let description = [{
+    After `ds4-entry-abi`, in every function: each top-level `scf.parallel`
+    becomes a `gpu.launch` with one thread per iteration (the iteration
+    space flattened, the innermost dimension fastest across neighbouring
+    threads so that their accesses coalesce; `block-size` threads per
+    block, a host-side guard skips empty launches). Every other run of
+    top-level ops that touch memory (sequential `scf.for` nests, loads,
+    stores) becomes a single-thread launch: correct, and visible as slow in
+    a profile. A top-level `memref.copy` (an entry's output) becomes a
+    parallel copy. What stays on the host is pure index arithmetic, buffer
+    allocation (the runtime's device arena), views and kernel calls; so the
+    host code never dereferences a device address, which the pass checks.
+
+    Buffers used only inside one launch (per-iteration scratch) become
+    private `memref.alloca`s at the top of the launch body; they must have
+    static shapes.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block of a parallel launch">,
+    Option<"preciseMath", "precise-math", "bool", /*default=*/"true",
+           "Evaluate f32 transcendental functions in f64 and rsqrt as 1/sqrt "
+           "in device code, so they round as the host's libm does">
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+
+def Ds4OutlineParallel : Pass<"ds4-outline-parallel", "ModuleOp"> {
+  let summary = "Outline top-level parallel loops into bodies the runtime's thread pool runs (CPU)";
+  let description = [{
+    After `ds4-entry-abi` on the CPU path: every top-level `scf.parallel`
+    of a function becomes a call of a new private function
+    `<function>_parallel_<k>(begin, end, lower bounds, steps, trip counts,
+    captured values)` that runs the flattened iterations [begin, end) (the
+    last dimension fastest). The call passes [0, total). At LLVM IR level
+    (lowering/cpu/HostThreadsAbi.h) each such call becomes a call of the
+    runtime's `ds4_parallel_for` through the table of
+    runtime/include/ds4/host_abi.h, which splits the range over the
+    session's threads. Iterations of an scf.parallel are independent, so
+    any split gives the sequential result bit for bit.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // DS4_PASSES_TD

@@ -210,7 +210,7 @@ def build_tensors(cfg: dict, seed: int):
 
 
 def make_checkpoint(cfg: dict, seed: int, out_dir: str, n_shards: int = 2,
-                    force: bool = False) -> None:
+                    force: bool = False, jobs: int = 1) -> None:
     """Write the checkpoint into a temporary sibling directory, then rename it into place, so
     that a failure never leaves a partial checkpoint at out_dir."""
     out_dir = os.path.abspath(out_dir)
@@ -225,7 +225,7 @@ def make_checkpoint(cfg: dict, seed: int, out_dir: str, n_shards: int = 2,
         raise CheckpointWriteError(f"{out_dir}: cannot write: {e.strerror}") from None
     try:
         write_checkpoint(tmp, tensor_groups(cfg, seed), n_shards,
-                         {"ds4_synthetic_seed": str(seed)})
+                         {"ds4_synthetic_seed": str(seed)}, jobs)
         os.chmod(tmp, 0o755)
         if os.path.isdir(out_dir) and not os.listdir(out_dir):
             os.rmdir(out_dir)

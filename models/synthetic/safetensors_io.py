@@ -34,7 +34,32 @@ def shard_name(i: int, n: int) -> str:
     return f"model-{i + 1:05d}-of-{n:05d}.safetensors"
 
 
-def write_safetensors(path: str, groups, metadata: dict | None = None) -> None:
+# Groups handed to forked workers (their producers are closures, which do not pickle).
+_FORKED_GROUPS = None
+
+
+def _produce_bytes(index: int):
+    return [np.ascontiguousarray(a).tobytes() for a in _FORKED_GROUPS[index].produce()]
+
+
+def _produced(groups, jobs: int):
+    """Each group's blobs in order; drawn by `jobs` forked processes when jobs > 1 (the bytes
+    do not depend on it: every tensor has its own seeded stream)."""
+    global _FORKED_GROUPS
+    if jobs <= 1 or len(groups) <= 1:
+        for g in groups:
+            yield [np.ascontiguousarray(a).tobytes() for a in g.produce()]
+        return
+    import multiprocessing
+    _FORKED_GROUPS = groups
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            yield from pool.imap(_produce_bytes, range(len(groups)))
+    finally:
+        _FORKED_GROUPS = None
+
+
+def write_safetensors(path: str, groups, metadata: dict | None = None, jobs: int = 1) -> None:
     header, offset = {}, 0
     for g in groups:
         for name, dtype, shape in g.tensors:
@@ -49,10 +74,8 @@ def write_safetensors(path: str, groups, metadata: dict | None = None) -> None:
     with open(path, "wb") as fh:
         fh.write(len(text).to_bytes(8, "little"))
         fh.write(text)
-        for g in groups:
-            arrays = g.produce()
-            for (name, dtype, shape), data in zip(g.tensors, arrays):
-                blob = np.ascontiguousarray(data).tobytes()
+        for g, blobs in zip(groups, _produced(groups, jobs)):
+            for (name, dtype, shape), blob in zip(g.tensors, blobs):
                 if len(blob) != header[name]["data_offsets"][1] - header[name]["data_offsets"][0]:
                     raise AssertionError(f"{name}: produced {len(blob)} bytes for {dtype} {shape}")
                 fh.write(blob)
@@ -76,12 +99,13 @@ def split_into_shards(groups, n_shards: int):
     return shards
 
 
-def write_checkpoint(directory: str, groups, n_shards: int, metadata: dict) -> None:
+def write_checkpoint(directory: str, groups, n_shards: int, metadata: dict,
+                     jobs: int = 1) -> None:
     shards = split_into_shards(groups, n_shards)
     weight_map, total = {}, 0
     for i, shard in enumerate(shards):
         name = shard_name(i, len(shards))
-        write_safetensors(os.path.join(directory, name), shard, {"format": "pt", **metadata})
+        write_safetensors(os.path.join(directory, name), shard, {"format": "pt", **metadata}, jobs)
         for g in shard:
             total += g.nbytes()
             for tensor_name, _, _ in g.tensors:

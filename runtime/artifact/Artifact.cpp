@@ -200,9 +200,8 @@ private:
       else if (t == Target_cpu && kind != BinaryKind_host_shared_object)
         error(where + ": binary kind " + EnumNameBinaryKind(kind) +
               " cannot run on target cpu (expected host_shared_object)");
-      else if (t == Target_sm_90a && kind == BinaryKind_host_shared_object)
-        error(where + ": binary kind host_shared_object cannot run on target sm_90a "
-                      "(expected ptx or cubin)");
+      // sm_90a: the host plan (host_shared_object) runs; its ptx / cubin modules are embedded
+      // in it, and kernels of those kinds are carried only for inspection.
       if (!k->binary() || k->binary()->size() == 0)
         error(where + ": empty binary");
     }
@@ -433,8 +432,9 @@ private:
             std::to_string(kFormatVersion));
     } else if (t == Target_cpu && op != CommandOp_call_host) {
       error(where + ": op " + opName + " cannot run on target cpu (expected call_host)");
-    } else if (t == Target_sm_90a && op != CommandOp_launch) {
-      error(where + ": op " + opName + " cannot run on target sm_90a (expected launch)");
+    } else if (t == Target_sm_90a && op != CommandOp_call_host) {
+      error(where + ": op " + opName + " cannot run on target sm_90a (expected call_host of "
+                                      "the host plan, which launches the kernels)");
     }
     size_t kernels = size(m_.kernels());
     if (c.kernel() >= kernels) {

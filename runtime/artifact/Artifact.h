@@ -13,8 +13,9 @@
 //     cpu -> Device::cpu, sm_90a -> Device::cuda;
 //   - vocab_size, max_seq_len, max_batch positive and within the runtime's limits;
 //   - config_hash, when present with config_json, is the FNV-1a 64 of config_json;
-//   - kernels: a name, a known binary kind matching the target (host_shared_object for cpu,
-//     ptx/cubin for sm_90a), a non-empty binary;
+//   - kernels: a name, a known binary kind matching the target (host_shared_object for cpu;
+//     for sm_90a host_shared_object, the host plan of runtime/include/ds4/gpu_host_abi.h, and
+//     ptx/cubin, carried for inspection only), a non-empty binary;
 //   - weights: a non-empty unique name, a known layout, a dtype legal for the layout, a shape of
 //     non-negative dims, 1 <= experts <= kMaxExperts (and a name with one '*' when experts > 1),
 //     at most kMaxCheckpointTensors checkpoint tensors in all, packed
@@ -25,7 +26,7 @@
 //     and either fixed_rows > 0 or ratio > 0; buffer bytes without overflow;
 //   - entries: names unique; "prefill" (batch 1, tokens -1) and "decode" (batch -1, tokens 1)
 //     present; at least one command each;
-//   - commands: a known op legal for the target (cpu: call_host; sm_90a: launch), kernel index
+//   - commands: a known op legal for the target (call_host for both), kernel index
 //     in range and of a kind the op can run, a call_host symbol that is a C identifier;
 //   - args: a known kind; state/weight index in range; the rank the runtime passes for that
 //     kind (argRank below); a command passes logits at most once, and each entry passes them;

@@ -8,6 +8,7 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <link.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -184,6 +185,20 @@ Expected<HostFunction> HostLibrary::function(const std::string &symbol) const {
   if (!p)
     return Status::error(what_ + ": host kernel does not export symbol '" + symbol + "'");
   return reinterpret_cast<HostFunction>(p);
+}
+
+Expected<HostSymbol> HostLibrary::symbol(const std::string &name) const {
+  dlerror();
+  void *p = dlsym(handle_, name.c_str());
+  if (!p)
+    return Status::error(what_ + ": host kernel does not export symbol '" + name + "'");
+  HostSymbol out;
+  out.address = p;
+  Dl_info info;
+  void *entry = nullptr;
+  if (dladdr1(p, &info, &entry, RTLD_DL_SYMENT) != 0 && entry)
+    out.size = size_t(static_cast<const ElfW(Sym) *>(entry)->st_size);
+  return out;
 }
 
 } // namespace session

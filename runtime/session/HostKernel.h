@@ -1,6 +1,7 @@
-// Host code of a CPU artifact: a host_shared_object kernel written to an anonymous memory file
-// (memfd_create; a private temporary file where memfd is unavailable), dlopen'ed, and its
-// command symbols looked up. No LLVM: the compiled code needs only libc and libm.
+// Host code of an artifact: a host_shared_object kernel (cpu: the model's code; sm_90a: the host
+// plan of gpu_host_abi.h) written to an anonymous memory file (memfd_create; a private
+// temporary file where memfd is unavailable), dlopen'ed, and its command symbols looked up. No
+// LLVM: the compiled code needs only libc and libm.
 #ifndef DS4_RUNTIME_SESSION_HOSTKERNEL_H
 #define DS4_RUNTIME_SESSION_HOSTKERNEL_H
 
@@ -17,6 +18,12 @@ namespace session {
 /// descriptor of the command's i-th Arg.
 using HostFunction = void (*)(void **args);
 
+/// An exported symbol: its address and size (from the ELF symbol table; 0 when unknown).
+struct HostSymbol {
+  void *address = nullptr;
+  size_t size = 0;
+};
+
 class HostLibrary {
 public:
   /// Loads `size` bytes of an ELF shared object. `what` names it in messages (e.g.
@@ -31,6 +38,8 @@ public:
 
   /// The exported function `symbol`; an error naming the library and symbol if absent.
   Expected<HostFunction> function(const std::string &symbol) const;
+  /// Any exported symbol (data too, e.g. a cuda host plan's ds4_gpu_host_abi table).
+  Expected<HostSymbol> symbol(const std::string &name) const;
 
 private:
   HostLibrary(void *handle, int fd, std::string what)

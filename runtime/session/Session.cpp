@@ -1,17 +1,26 @@
 #include "runtime/session/Session.h"
 
+#include "runtime/session/AlignedBuffer.h"
+#include "runtime/session/EntryArgs.h"
 #include "runtime/session/HostKernel.h"
+#include "runtime/session/SyntheticState.h"
+#include "runtime/session/ThreadPool.h"
 #include "runtime/weights/Checkpoint.h"
 #include "runtime/weights/Diagnostics.h"
 
+#if DS4_HAVE_CUDA
+#include "runtime/session/cuda/CudaSession.h"
+#endif
+
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <mutex>
 
-#include <dlfcn.h>
-#include <sys/mman.h>
+#include <unistd.h>
 
 namespace ds4 {
 namespace session {
@@ -25,119 +34,41 @@ using weights::displayName;
 
 namespace {
 
-constexpr size_t kAlignment = 64;
-
-/// A 64-byte aligned, zero-filled block: anonymous pages (zero until touched) for large
-/// blocks, the heap for small ones.
-class AlignedBuffer {
-public:
-  AlignedBuffer() = default;
-  AlignedBuffer(AlignedBuffer &&o) noexcept : data_(o.data_), size_(o.size_), mapped_(o.mapped_) {
-    o.data_ = nullptr;
-    o.size_ = o.mapped_ = 0;
-  }
-  AlignedBuffer &operator=(AlignedBuffer &&o) noexcept {
-    if (this != &o) {
-      release();
-      data_ = o.data_;
-      size_ = o.size_;
-      mapped_ = o.mapped_;
-      o.data_ = nullptr;
-      o.size_ = o.mapped_ = 0;
-    }
-    return *this;
-  }
-  AlignedBuffer(const AlignedBuffer &) = delete;
-  AlignedBuffer &operator=(const AlignedBuffer &) = delete;
-  ~AlignedBuffer() { release(); }
-
-  static bool allocate(size_t bytes, AlignedBuffer &out) {
-    AlignedBuffer b;
-    size_t rounded = (std::max<size_t>(bytes, 1) + kAlignment - 1) / kAlignment * kAlignment;
-    if (rounded < bytes)
-      return false;
-    if (rounded >= kMapThreshold) {
-      void *p = mmap(nullptr, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (p == MAP_FAILED)
-        return false;
-      b.data_ = static_cast<uint8_t *>(p);
-      b.mapped_ = rounded;
-    } else {
-      void *p = nullptr;
-      if (posix_memalign(&p, kAlignment, rounded) != 0)
-        return false;
-      std::memset(p, 0, rounded);
-      b.data_ = static_cast<uint8_t *>(p);
-    }
-    b.size_ = bytes;
-    out = std::move(b);
-    return true;
-  }
-  uint8_t *data() const { return data_; }
-  size_t size() const { return size_; }
-
-private:
-  static constexpr size_t kMapThreshold = size_t(1) << 20;
-  void release() {
-    if (data_ && mapped_)
-      munmap(data_, mapped_);
-    else if (data_)
-      std::free(data_);
-    data_ = nullptr;
-  }
-  uint8_t *data_ = nullptr;
-  size_t size_ = 0;
-  size_t mapped_ = 0; // bytes mapped, or 0 for a heap block
-};
-
-/// An MLIR memref descriptor { T *allocated, *aligned; int64 offset, sizes[rank],
-/// strides[rank] } for a contiguous row-major buffer.
-class MemRef {
-public:
-  MemRef() = default;
-  MemRef(void *data, const std::vector<int64_t> &sizes) { set(data, sizes); }
-  void set(void *data, const std::vector<int64_t> &sizes) {
-    size_t rank = sizes.size();
-    fields_.assign(3 + 2 * rank, 0);
-    static_assert(sizeof(void *) == sizeof(int64_t), "memref descriptors assume 64-bit pointers");
-    int64_t p = static_cast<int64_t>(reinterpret_cast<intptr_t>(data));
-    fields_[0] = p;
-    fields_[1] = p;
-    fields_[2] = 0;
-    int64_t stride = 1;
-    for (size_t d = rank; d-- > 0;) {
-      fields_[3 + d] = sizes[d];
-      fields_[3 + rank + d] = stride;
-      stride *= std::max<int64_t>(sizes[d], 1);
-    }
-  }
-  void *address() { return fields_.data(); }
-
-private:
-  std::vector<int64_t> fields_;
-};
-
-struct BoundCommand {
-  HostFunction function = nullptr;
-  const Command *command = nullptr;
-};
+constexpr size_t kAlignment = AlignedBuffer::kAlignment;
+/// The copy measureCopyBandwidthGBs times on the cpu.
+constexpr size_t kCpuBandwidthBytes = size_t(256) << 20;
 
 std::string plural(int64_t n, const char *word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
 
-Status probeCuda() {
-  void *h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-  if (!h)
-    return Status::error(kNoCudaDriverMessage);
-  dlclose(h);
-  return Status::error(kCudaNotImplementedMessage);
+double millisecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+/// "model name" of /proc/cpuinfo, or "cpu".
+std::string cpuModelName() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) {
+      size_t colon = line.find(':');
+      if (colon != std::string::npos && colon + 2 <= line.size())
+        return line.substr(colon + 2);
+    }
+  return "cpu";
 }
 
 } // namespace
 
 struct Session::Impl {
   explicit Impl(Artifact a) : artifact(std::move(a)) {}
+  ~Impl() {
+#if DS4_HAVE_CUDA
+    // The host plans' ds4_gpu_host_fini must run before `libraries` unloads them.
+    cuda.reset();
+#endif
+  }
 
   Artifact artifact;
   Device device = Device::cpu;
@@ -146,21 +77,28 @@ struct Session::Impl {
   int64_t stateBatch = 0, stateSeqLen = 0; // compiled shapes
 
   std::vector<HostLibrary> libraries; // the kernels the entries call
+  std::unique_ptr<ThreadPool> pool;   // cpu: runs the host code's parallel loops
   std::vector<BoundCommand> prefillCommands, decodeCommands;
 
   // Either one arena holding every weight at its Weight.offset (an artifact whose entries
-  // take a weights_arena argument), or one buffer per weight. weightRefs point into
-  // whichever holds them.
+  // take a weights_arena argument), or one buffer per weight; on cuda only until uploaded.
+  // buffers.weights / buffers.weightArena point into whichever holds them.
   AlignedBuffer weightArena;
-  MemRef weightArenaRef;
   std::vector<AlignedBuffer> weightBuffers;
-  std::vector<MemRef> weightRefs;
-  std::vector<AlignedBuffer> stateBuffers;
-  std::vector<int64_t> stateRowElements; // rows * width of one slot
-  std::vector<MemRef> stateRefs;
+  std::vector<AlignedBuffer> stateBuffers; // cpu
+  std::vector<uint64_t> stateAddresses;    // where each state buffer starts (host or device)
+  std::vector<int64_t> stateRowElements;   // rows * width of one slot
+  EntryBuffers buffers;
 
   std::vector<int64_t> lengths;
   AlignedBuffer logitsScratch;
+
+  bool profileKernels = false;
+  StepTiming lastStep;
+
+#if DS4_HAVE_CUDA
+  std::unique_ptr<cuda::CudaSession> cuda;
+#endif
 
   mutable std::mutex mutex;
 
@@ -168,10 +106,12 @@ struct Session::Impl {
 
   Status bindKernels();
   Status bindWeights(const std::string &weightsPath);
+  Status uploadWeights();
   Status allocateStates();
   Status checkTokens(const int32_t *tokens, size_t n, const std::string &what) const;
-  Status run(const std::vector<BoundCommand> &commands, const int32_t *slots,
-             const int32_t *tokens, int64_t batch, int64_t count, float *logits);
+  Status run(bool decode, const int32_t *slots, const int32_t *tokens, int64_t batch,
+             int64_t count, float *logits);
+  void runCpu(const std::vector<BoundCommand> &commands, StepTiming &timing);
 };
 
 Status Session::Impl::bindKernels() {
@@ -195,6 +135,22 @@ Status Session::Impl::bindKernels() {
           return;
         }
         libs[k] = std::make_unique<HostLibrary>(std::move(*lib));
+        if (device == Device::cpu) {
+          Status bound = bindHostThreads(*libs[k], what);
+          if (!bound.ok()) {
+            status.append(bound);
+            return;
+          }
+        }
+#if DS4_HAVE_CUDA
+        if (cuda) {
+          Status bound = cuda->bindHostPlan(*libs[k], what);
+          if (!bound.ok()) {
+            status.append(bound);
+            return;
+          }
+        }
+#endif
       }
       Expected<HostFunction> fn = libs[k]->function(cmd->symbol()->str());
       if (!fn) {
@@ -247,11 +203,11 @@ Status Session::Impl::bindWeights(const std::string &weightsPath) {
     if (!AlignedBuffer::allocate(total, weightArena))
       return Status::error(name() + ": out of memory allocating " + weights::byteCount(total) +
                            " for the weight arena");
-    weightArenaRef.set(weightArena.data(), {int64_t(total)});
+    buffers.weightArena.set(weightArena.data(), {int64_t(total)});
   } else {
     weightBuffers.resize(weightCount);
   }
-  weightRefs.resize(weightCount);
+  buffers.weights.resize(weightCount);
   for (size_t i = 0; i < weightCount; ++i) {
     const artifact::Weight &w = *m.weights()->Get(flatbuffers::uoffset_t(i));
     size_t bytes = size_t(w.bytes());
@@ -277,8 +233,38 @@ Status Session::Impl::bindWeights(const std::string &weightsPath) {
       return Status::error(name() + ": internal error: weight " + displayName(w.name()->str()) +
                            " fills " + std::to_string(offset) + " of " + std::to_string(bytes) +
                            " bytes");
-    weightRefs[i].set(base, artifact::weightBufferShape(w));
+    buffers.weights[i].set(base, artifact::weightBufferShape(w));
   }
+  return uploadWeights();
+}
+
+/// cuda: the host buffers bindWeights built go to the device (one buffer), then are freed.
+Status Session::Impl::uploadWeights() {
+#if DS4_HAVE_CUDA
+  if (!cuda)
+    return Status::success();
+  const Model &m = artifact.model();
+  size_t weightCount = m.weights() ? m.weights()->size() : 0;
+  std::vector<cuda::CudaSession::HostBytes> pieces;
+  if (artifact::usesWeightArena(m))
+    pieces.push_back({weightArena.data(), size_t(m.weight_arena_bytes())});
+  else
+    for (const AlignedBuffer &b : weightBuffers)
+      pieces.push_back({b.data(), b.size()});
+  Expected<std::vector<uint64_t>> addresses = cuda->uploadWeights(pieces);
+  if (!addresses)
+    return addresses.status();
+  for (size_t i = 0; i < weightCount; ++i) {
+    const artifact::Weight &w = *m.weights()->Get(flatbuffers::uoffset_t(i));
+    uint64_t at = artifact::usesWeightArena(m) ? (*addresses)[0] + uint64_t(w.offset())
+                                               : (*addresses)[i];
+    buffers.weights[i].set(at, artifact::weightBufferShape(w));
+  }
+  if (artifact::usesWeightArena(m))
+    buffers.weightArena.set((*addresses)[0], {m.weight_arena_bytes()});
+  weightArena = AlignedBuffer();
+  weightBuffers.clear();
+#endif
   return Status::success();
 }
 
@@ -286,17 +272,30 @@ Status Session::Impl::allocateStates() {
   const Model &m = artifact.model();
   size_t count = m.states() ? m.states()->size() : 0;
   stateBuffers.resize(count);
-  stateRefs.resize(count);
+  stateAddresses.resize(count);
+  buffers.states.resize(count);
   stateRowElements.resize(count);
   for (size_t i = 0; i < count; ++i) {
     const artifact::State &s = *m.states()->Get(flatbuffers::uoffset_t(i));
     int64_t rows = artifact::stateRows(s, stateSeqLen);
     stateRowElements[i] = rows * s.width();
     size_t bytes = size_t(stateBatch) * size_t(stateRowElements[i]) * sizeof(float);
-    if (!AlignedBuffer::allocate(bytes, stateBuffers[i]))
-      return Status::error(name() + ": out of memory allocating " + weights::byteCount(bytes) +
-                           " for state " + displayName(s.name()->str()));
-    stateRefs[i].set(stateBuffers[i].data(), {stateBatch, rows, s.width()});
+    std::string what = "state " + displayName(s.name()->str());
+#if DS4_HAVE_CUDA
+    if (cuda) {
+      Expected<uint64_t> address = cuda->allocateState(bytes, what);
+      if (!address)
+        return address.status();
+      stateAddresses[i] = *address;
+    }
+#endif
+    if (device == Device::cpu) {
+      if (!AlignedBuffer::allocate(bytes, stateBuffers[i]))
+        return Status::error(name() + ": out of memory allocating " + weights::byteCount(bytes) +
+                             " for " + what);
+      stateAddresses[i] = uint64_t(reinterpret_cast<uintptr_t>(stateBuffers[i].data()));
+    }
+    buffers.states[i].set(stateAddresses[i], {stateBatch, rows, s.width()});
   }
   return Status::success();
 }
@@ -313,8 +312,32 @@ Status Session::Impl::checkTokens(const int32_t *tokens, size_t n,
   return Status::success();
 }
 
-Status Session::Impl::run(const std::vector<BoundCommand> &commands, const int32_t *slots,
-                          const int32_t *tokens, int64_t batch, int64_t count, float *logits) {
+void Session::Impl::runCpu(const std::vector<BoundCommand> &commands, StepTiming &timing) {
+  ThreadPool::Current threads(pool.get());
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<void *> args;
+  std::map<std::string, size_t> index;
+  for (const BoundCommand &bc : commands) {
+    commandArgs(*bc.command, buffers, args);
+    auto k0 = std::chrono::steady_clock::now();
+    bc.function(args.data());
+    if (profileKernels) {
+      std::string symbol = bc.command->symbol()->str();
+      auto it = index.emplace(symbol, timing.kernels.size());
+      if (it.second)
+        timing.kernels.push_back({symbol, 0, 0.0});
+      KernelTiming &k = timing.kernels[it.first->second];
+      ++k.launches;
+      k.milliseconds += millisecondsSince(k0);
+    }
+  }
+  timing.milliseconds = millisecondsSince(t0);
+}
+
+Status Session::Impl::run(bool decode, const int32_t *slots, const int32_t *tokens,
+                          int64_t batch, int64_t count, float *logits) {
+  auto wall = std::chrono::steady_clock::now();
+  const std::vector<BoundCommand> &commands = decode ? decodeCommands : prefillCommands;
   size_t n = size_t(batch * count);
   std::vector<int32_t> tokenData(tokens, tokens + n);
   std::vector<int64_t> positionData(n);
@@ -326,8 +349,29 @@ Status Session::Impl::run(const std::vector<BoundCommand> &commands, const int32
   if (n > (size_t(1) << 40) / size_t(vocab))
     return Status::error(name() + ": " + std::to_string(n) + " x " + std::to_string(vocab) +
                          " logits are too many for one call");
-  // The caller's buffer when it is suitably aligned; otherwise a scratch buffer.
   size_t logitBytes = n * size_t(vocab) * sizeof(float);
+
+#if DS4_HAVE_CUDA
+  if (cuda) {
+    cuda::CudaSession::Call call;
+    call.decode = decode;
+    call.tokens = tokenData.data();
+    call.positions = positionData.data();
+    call.slots = slotData.data();
+    call.batch = batch;
+    call.count = count;
+    call.logits = logits;
+    Status s = cuda->run(commands, buffers, call);
+    if (!s.ok())
+      return s;
+    lastStep = cuda->lastStep();
+    for (int64_t b = 0; b < batch; ++b)
+      lengths[size_t(slots[b])] += count;
+    return Status::success();
+  }
+#endif
+
+  // The caller's buffer when it is suitably aligned; otherwise a scratch buffer.
   float *out = logits;
   if (!out || reinterpret_cast<uintptr_t>(out) % kAlignment != 0) {
     if (logitsScratch.size() < logitBytes) {
@@ -339,46 +383,21 @@ Status Session::Impl::run(const std::vector<BoundCommand> &commands, const int32
     }
     out = reinterpret_cast<float *>(logitsScratch.data());
   }
-
-  MemRef tokenRef(tokenData.data(), {batch, count});
-  MemRef positionRef(positionData.data(), {batch, count});
-  MemRef slotRef(slotData.data(), {batch});
-  MemRef logitRef(out, {batch, count, vocab});
-  std::vector<void *> args;
-  for (const BoundCommand &bc : commands) {
-    args.clear();
-    if (bc.command->args())
-      for (const Arg *arg : *bc.command->args()) {
-        switch (arg->kind()) {
-        case artifact::ArgKind_tokens:
-          args.push_back(tokenRef.address());
-          break;
-        case artifact::ArgKind_positions:
-          args.push_back(positionRef.address());
-          break;
-        case artifact::ArgKind_slots:
-          args.push_back(slotRef.address());
-          break;
-        case artifact::ArgKind_state:
-          args.push_back(stateRefs[arg->index()].address());
-          break;
-        case artifact::ArgKind_weight:
-          args.push_back(weightRefs[arg->index()].address());
-          break;
-        case artifact::ArgKind_weights_arena:
-          args.push_back(weightArenaRef.address());
-          break;
-        case artifact::ArgKind_logits:
-          args.push_back(logitRef.address());
-          break;
-        }
-      }
-    bc.function(args.data());
-  }
+  buffers.tokens.set(tokenData.data(), {batch, count});
+  buffers.positions.set(positionData.data(), {batch, count});
+  buffers.slots.set(slotData.data(), {batch});
+  buffers.logits.set(out, {batch, count, vocab});
+  StepTiming timing;
+  timing.entry = decode ? "decode" : "prefill";
+  timing.batch = batch;
+  timing.tokens = count;
+  runCpu(commands, timing);
   if (logits && out != logits)
     std::memcpy(logits, out, logitBytes);
   for (int64_t b = 0; b < batch; ++b)
     lengths[size_t(slots[b])] += count;
+  timing.wallMilliseconds = millisecondsSince(wall);
+  lastStep = std::move(timing);
   return Status::success();
 }
 
@@ -412,6 +431,9 @@ Expected<std::unique_ptr<Session>> Session::create(Artifact artifact,
   auto impl = std::make_unique<Impl>(std::move(artifact));
   const Model &m = impl->artifact.model();
   impl->device = options.device;
+  if (options.device == Device::cpu)
+    impl->pool = std::make_unique<ThreadPool>(options.threads ? options.threads
+                                                              : defaultThreadCount());
   impl->vocab = m.vocab_size();
   impl->stateBatch = m.max_batch();
   impl->stateSeqLen = m.max_seq_len();
@@ -434,8 +456,22 @@ Expected<std::unique_ptr<Session>> Session::create(Artifact artifact,
   if (!limits.ok())
     return limits;
 
-  if (options.device == Device::cuda)
-    return probeCuda();
+  if (options.device == Device::cuda) {
+#if DS4_HAVE_CUDA
+    cuda::CudaSession::Options co;
+    co.name = artifactPath;
+    co.graphs = options.cudaGraphs;
+    co.maxBatch = m.max_batch();
+    co.vocab = m.vocab_size();
+    co.arenaBytes = options.cudaArenaBytes;
+    Expected<std::unique_ptr<cuda::CudaSession>> device = cuda::CudaSession::create(co);
+    if (!device)
+      return device.status();
+    impl->cuda = std::move(*device);
+#else
+    return Status::error(kNoCudaSupportMessage);
+#endif
+  }
 
   Status s = impl->bindKernels();
   if (!s.ok())
@@ -480,7 +516,7 @@ Status Session::prefill(int64_t slot, const int32_t *tokens, size_t n, float *lo
                          std::to_string(at) + " of slot " + std::to_string(slot) +
                          " exceed the maximum sequence length " + std::to_string(I.maxSeqLen));
   int32_t slot32 = int32_t(slot);
-  return I.run(I.prefillCommands, &slot32, tokens, 1, int64_t(n), logits);
+  return I.run(false, &slot32, tokens, 1, int64_t(n), logits);
 }
 
 Status Session::decode(const int32_t *slots, const int32_t *tokens, size_t batch,
@@ -514,7 +550,7 @@ Status Session::decode(const int32_t *slots, const int32_t *tokens, size_t batch
       return Status::error("decode: slot " + std::to_string(slots[b]) + " already holds " +
                            plural(I.lengths[size_t(slots[b])], "token") +
                            ", the maximum sequence length " + std::to_string(I.maxSeqLen));
-  return I.run(I.decodeCommands, slots, tokens, int64_t(batch), 1, logits);
+  return I.run(true, slots, tokens, int64_t(batch), 1, logits);
 }
 
 Status Session::reset(int64_t slot) {
@@ -523,13 +559,110 @@ Status Session::reset(int64_t slot) {
   if (slot < 0 || slot >= I.maxBatch)
     return Status::error("reset: slot " + std::to_string(slot) + " is out of range (max batch " +
                          std::to_string(I.maxBatch) + ")");
-  for (size_t i = 0; i < I.stateBuffers.size(); ++i) {
-    size_t elements = size_t(I.stateRowElements[i]);
-    std::memset(I.stateBuffers[i].data() + size_t(slot) * elements * sizeof(float), 0,
-                elements * sizeof(float));
+  for (size_t i = 0; i < I.stateAddresses.size(); ++i) {
+    size_t bytes = size_t(I.stateRowElements[i]) * sizeof(float);
+    uint64_t at = I.stateAddresses[i] + uint64_t(slot) * bytes;
+#if DS4_HAVE_CUDA
+    if (I.cuda) {
+      Status s = I.cuda->zero(at, bytes);
+      if (!s.ok())
+        return s;
+      continue;
+    }
+#endif
+    std::memset(reinterpret_cast<void *>(uintptr_t(at)), 0, bytes);
   }
   I.lengths[size_t(slot)] = 0;
   return Status::success();
+}
+
+Status Session::fillContext(int64_t slot, int64_t length, uint64_t seed) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  Impl &I = *impl_;
+  if (slot < 0 || slot >= I.maxBatch)
+    return Status::error("fillContext: slot " + std::to_string(slot) +
+                         " is out of range (max batch " + std::to_string(I.maxBatch) + ")");
+  if (length < 0 || length > I.maxSeqLen)
+    return Status::error("fillContext: a context of " + plural(length, "token") +
+                         " is out of range (maximum sequence length " +
+                         std::to_string(I.maxSeqLen) + ")");
+  for (size_t i = 0; i < I.stateAddresses.size(); ++i) {
+    uint64_t count = uint64_t(I.stateRowElements[i]);
+    uint64_t at = I.stateAddresses[i] + uint64_t(slot) * count * sizeof(float);
+    uint64_t stateSeed = syntheticStateSeed(seed, i);
+#if DS4_HAVE_CUDA
+    if (I.cuda) {
+      Status s = I.cuda->fillRandom(at, count, stateSeed);
+      if (!s.ok())
+        return s;
+      continue;
+    }
+#endif
+    float *p = reinterpret_cast<float *>(uintptr_t(at));
+    for (uint64_t e = 0; e < count; ++e)
+      p[e] = syntheticStateValue(stateSeed, e);
+  }
+  I.lengths[size_t(slot)] = length;
+  return Status::success();
+}
+
+void Session::setProfiling(bool kernels) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  impl_->profileKernels = kernels;
+#if DS4_HAVE_CUDA
+  if (impl_->cuda)
+    impl_->cuda->setProfiling(kernels);
+#endif
+}
+
+StepTiming Session::lastStep() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->lastStep;
+}
+
+std::string Session::graphStatus() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+#if DS4_HAVE_CUDA
+  if (impl_->cuda)
+    return impl_->cuda->graphStatus();
+#endif
+  return "cuda graphs: none on the cpu device";
+}
+
+DeviceInfo Session::deviceInfo() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+#if DS4_HAVE_CUDA
+  if (impl_->cuda)
+    return impl_->cuda->deviceInfo();
+#endif
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGE_SIZE);
+  return {cpuModelName(), pages > 0 && pageSize > 0 ? uint64_t(pages) * uint64_t(pageSize) : 0};
+}
+
+Expected<double> Session::measureCopyBandwidthGBs() {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+#if DS4_HAVE_CUDA
+  if (impl_->cuda)
+    return impl_->cuda->measureCopyBandwidthGBs();
+#endif
+  AlignedBuffer a, b;
+  if (!AlignedBuffer::allocate(kCpuBandwidthBytes, a) ||
+      !AlignedBuffer::allocate(kCpuBandwidthBytes, b))
+    return Status::error("measuring copy bandwidth: out of memory allocating 2 x " +
+                         weights::byteCount(kCpuBandwidthBytes));
+  std::memset(a.data(), 1, kCpuBandwidthBytes); // touch every page before timing
+  std::memset(b.data(), 0, kCpuBandwidthBytes);
+  std::vector<double> seconds;
+  for (int i = 0; i < 5; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    std::memcpy(b.data(), a.data(), kCpuBandwidthBytes);
+    seconds.push_back(millisecondsSince(t0) / 1e3);
+  }
+  std::sort(seconds.begin(), seconds.end());
+  double median = seconds[seconds.size() / 2];
+  if (median <= 0)
+    return Status::error("measuring copy bandwidth: the copy took no measurable time");
+  return 2.0 * double(kCpuBandwidthBytes) / median / 1e9;
 }
 
 Expected<std::vector<float>> Session::prefill(int64_t slot, const std::vector<int32_t> &tokens) {

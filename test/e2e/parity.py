@@ -2,6 +2,7 @@
 """Compiled model vs the numpy reference, end to end on the CPU.
 
     parity.py --build BUILD --config CONFIG --precision exact|deploy --workdir DIR
+              [--device cpu|cuda] [--artifact FILE] [--cpu-artifact FILE]
 
 Writes a synthetic checkpoint (ds4-make-checkpoint), compiles the config for the CPU
 (ds4-compile -o model.ds4), runs every case through the runtime's C API (libds4_runtime.so,
@@ -31,6 +32,11 @@ A deploy case also passes when at most 10% of its positions (at least one) are o
 less than 1e-2 relative, the rest within tolerance: an isolated rounding flip, which shows as
 a spike at one position (measured: 3e-3 at position 20 of the second sequence, in prefill and
 decode alike), whereas a state or indexing bug shifts every later position.
+
+--device cuda compiles for sm_90a (or takes --artifact, compiled elsewhere: the GPU machine has no
+compiler) and runs on the GPU with the same cases and tolerances; with --cpu-artifact it also runs
+the CPU artifact on the same inputs and compares GPU with CPU logits (same tolerance). Without a
+CUDA device it prints why and exits 77 (ctest: skipped).
 
 Prints one line per case and exits 1 if any case fails.
 """
@@ -68,7 +74,7 @@ PLANS = {
 class Runtime:
     """The runtime's C API (runtime/include/ds4/ds4.h) through ctypes."""
 
-    def __init__(self, library: str, artifact: str, weights: str):
+    def __init__(self, library: str, artifact: str, weights: str, device: str = "cpu"):
         lib = ctypes.CDLL(library)
         lib.ds4_session_create.restype = ctypes.c_void_p
         lib.ds4_session_create.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
@@ -87,7 +93,7 @@ class Runtime:
         lib.ds4_last_error.restype = ctypes.c_char_p
         error = ctypes.c_char_p()
         self.lib = lib
-        self.session = lib.ds4_session_create(artifact.encode(), weights.encode(), b"cpu",
+        self.session = lib.ds4_session_create(artifact.encode(), weights.encode(), device.encode(),
                                               ctypes.byref(error))
         if not self.session:
             raise RuntimeError((error.value or b"unknown error").decode())
@@ -174,6 +180,23 @@ def greedy(step_prefill, step_decode, prompt, steps):
     return tokens
 
 
+SKIP = 77  # ctest SKIP_RETURN_CODE
+
+
+def cuda_unavailable(library: str) -> str:
+    """Why no CUDA device can be used here ("" if one can)."""
+    try:
+        cuda = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return "libcuda.so.1 not found"
+    if cuda.cuInit(0) != 0:
+        return "cuInit failed"
+    count = ctypes.c_int(0)
+    if cuda.cuDeviceGetCount(ctypes.byref(count)) != 0 or count.value == 0:
+        return "no device"
+    return ""
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", required=True)
@@ -181,28 +204,50 @@ def main():
     ap.add_argument("--precision", choices=("exact", "deploy"), default="exact")
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    ap.add_argument("--artifact", help="a compiled artifact to use instead of compiling")
+    ap.add_argument("--cpu-artifact", help="cuda: also compare with this CPU artifact")
     args = ap.parse_args()
+    library = os.path.join(args.build, "lib", "libds4_runtime.so")
+    if args.device == "cuda":
+        why = cuda_unavailable(library)
+        if why:
+            print(f"SKIP: no CUDA device ({why})")
+            return SKIP
     os.makedirs(args.workdir, exist_ok=True)
     name = os.path.splitext(os.path.basename(args.config))[0]
     ckpt = os.path.join(args.workdir, f"{name}-ckpt")
-    artifact = os.path.join(args.workdir, f"{name}-{args.precision}.ds4")
+    target = "cpu" if args.device == "cpu" else "sm_90a"
+    artifact = args.artifact or os.path.join(args.workdir, f"{name}-{args.precision}-{target}.ds4")
     if not os.path.isdir(ckpt):
         subprocess.run([sys.executable, os.path.join(ROOT, "tools", "ds4-make-checkpoint"),
                         args.config, f"--seed={args.seed}", "-o", ckpt], check=True)
     t0 = time.time()
-    subprocess.run([os.path.join(args.build, "bin", "ds4-compile"), args.config,
-                    "--target=cpu", f"--precision={args.precision}", "--max-seq-len=512",
-                    "--max-batch=2", "-o", artifact], check=True)
+    if not args.artifact:
+        subprocess.run([os.path.join(args.build, "bin", "ds4-compile"), args.config,
+                        f"--target={target}", f"--precision={args.precision}",
+                        "--max-seq-len=512", "--max-batch=2", "-o", artifact], check=True)
+        if args.device == "cuda" and not args.cpu_artifact:
+            args.cpu_artifact = os.path.join(args.workdir, f"{name}-{args.precision}-cpu.ds4")
+            subprocess.run([os.path.join(args.build, "bin", "ds4-compile"), args.config,
+                            "--target=cpu", f"--precision={args.precision}",
+                            "--max-seq-len=512", "--max-batch=2", "-o", args.cpu_artifact],
+                           check=True)
     compile_s = time.time() - t0
 
     cfg = load_config(args.config)
     model = Model.from_checkpoint(cfg, ckpt, args.precision, np.dtype(np.float32))
     toks, toks2 = golden_tokens(cfg.vocab_size)
-    rt = Runtime(os.path.join(args.build, "lib", "libds4_runtime.so"), artifact, ckpt)
+    rt = Runtime(library, artifact, ckpt, args.device)
     t0 = time.time()
     plan = PLANS[args.precision]
     compiled = compiled_cases(rt, toks, toks2, plan)
     run_s = time.time() - t0
+    against_cpu = None
+    if args.cpu_artifact:
+        cpu = Runtime(library, args.cpu_artifact, ckpt, "cpu")
+        against_cpu = compiled_cases(cpu, toks, toks2, plan)
+        cpu.close()
     reference = reference_cases(model, toks, toks2, plan)
     # Deploy: the float64 reference is the oracle, and the float32 reference's distance to it
     # is how far a correct f32 implementation can land (rounding flips included).
@@ -216,8 +261,15 @@ def main():
 
     tol = TOLERANCE
     failed = 0
-    print(f"{name} {args.precision}: compile {compile_s:.1f} s, compiled cases {run_s:.1f} s, "
-          f"tolerance rel <= {tol:g}")
+    print(f"{name} {args.precision} on {args.device}: compile {compile_s:.1f} s, compiled cases "
+          f"{run_s:.1f} s, tolerance rel <= {tol:g}")
+    if against_cpu is not None:
+        for case, cpu_logits in against_cpu.items():
+            got = compiled[case].astype(np.float64)
+            rel = float(np.max(np.abs(got - cpu_logits)) / np.max(np.abs(cpu_logits)))
+            ok = bool(np.all(np.isfinite(got))) and rel <= tol
+            failed += not ok
+            print(f"  {'ok  ' if ok else 'FAIL'} gpu-vs-cpu {case:20s} rel {rel:.3e}")
     for case, ref in reference.items():
         got = compiled[case]
         unwritten = int(np.isnan(got).sum())

@@ -36,6 +36,12 @@ llvm_config.with_environment("PATH", config.ds4_tools_dir, append_path=True)
 config.environment["ASAN_OPTIONS"] = "allow_user_poisoning=0"
 config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
 
+# sm_90a compilation links libdevice from a CUDA toolkit (no GPU needed).
+for _root in (os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"), "/usr/local/cuda"):
+    if _root and os.path.exists(os.path.join(_root, "nvvm", "libdevice", "libdevice.10.bc")):
+        config.available_features.add("cuda-toolkit")
+        break
+
 tool_dirs = [config.ds4_tools_dir, config.llvm_tools_dir]
 tools = [ToolSubst("ds4-opt", unresolved="fatal"),
          ToolSubst("ds4-compile", unresolved="fatal")]

@@ -193,16 +193,12 @@ TEST(ArtifactTest, RejectsWrongTargetForDevice) {
   EXPECT_CONTAINS(m, "the artifact targets cpu, which the cuda device cannot run "
                      "(use --device=cpu, or compile with --target=sm_90a)");
 
-  // An sm_90a artifact (ptx kernel, launch commands) on the cpu device.
-  auto gpu = [](TestModel &t) {
-    t.target = Target_sm_90a;
-    t.kernels[0].kind = BinaryKind_ptx;
-    for (TestEntry &e : t.entries)
-      e.commands[0].op = CommandOp_launch;
-  };
+  // An sm_90a artifact (a host plan called by call_host) on the cpu device.
+  auto gpu = [](TestModel &t) { t.target = Target_sm_90a; };
   TestModel g = validModel();
   gpu(g);
-  ASSERT_TRUE(Artifact::fromBuffer(buildArtifact(g), kName, cuda).ok());
+  Expected<Artifact> onCuda = Artifact::fromBuffer(buildArtifact(g), kName, cuda);
+  ASSERT_TRUE(onCuda.ok()) << onCuda.status().message();
   LoadOptions cpu;
   cpu.device = Device::cpu;
   m = rejectsModel(gpu, cpu);
@@ -211,6 +207,41 @@ TEST(ArtifactTest, RejectsWrongTargetForDevice) {
 
   m = rejectsModel([](TestModel &t) { t.target = Target(7); });
   EXPECT_CONTAINS(m, "unknown target 7");
+}
+
+TEST(ArtifactTest, Sm90aHostPlanWithInspectionKernels) {
+  LoadOptions cuda;
+  cuda.device = Device::cuda;
+  // The host plan runs; ptx and cubin kernels ride along for inspection.
+  TestModel g = validModel();
+  g.target = Target_sm_90a;
+  g.kernels.push_back({"attention", BinaryKind_ptx, {'.', 'v'}});
+  g.kernels.push_back({"moe", BinaryKind_cubin, {0x7f, 'E', 'L', 'F'}});
+  Expected<Artifact> a = Artifact::fromBuffer(buildArtifact(g), kName, cuda);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_EQ(a->model().kernels()->size(), 3u);
+
+  // Commands must call the host plan: launch is for no target, nor is a call into PTX.
+  auto gpu = [](TestModel &t) {
+    t.target = Target_sm_90a;
+    t.kernels.push_back({"attention", BinaryKind_ptx, {'.', 'v'}});
+  };
+  std::string m = rejectsModel(
+      [&](TestModel &t) {
+        gpu(t);
+        t.entries[1].commands[0].op = CommandOp_launch;
+      },
+      cuda);
+  EXPECT_CONTAINS(m, "entry 'decode', command 0: op launch cannot run on target sm_90a (expected "
+                     "call_host of the host plan, which launches the kernels)");
+  m = rejectsModel(
+      [&](TestModel &t) {
+        gpu(t);
+        t.entries[0].commands[0].kernel = 1;
+      },
+      cuda);
+  EXPECT_CONTAINS(m, "entry 'prefill', command 0: call_host of kernel 1 of kind ptx (expected "
+                     "host_shared_object)");
 }
 
 TEST(ArtifactTest, RejectsBadIndices) {

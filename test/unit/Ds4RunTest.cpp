@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include <dlfcn.h>
 #include <sys/wait.h>
 
 using namespace ds4;
@@ -198,6 +199,42 @@ TEST_F(Ds4RunTest, BadInputs) {
   for (const auto &entry : fs::directory_iterator(dir_))
     EXPECT_EQ(entry.path().filename().string().find("never"), std::string::npos)
         << "temporary left behind: " << entry.path();
+}
+
+TEST_F(Ds4RunTest, CudaDevice) {
+  // An sm_90a artifact: it runs where there is a GPU, and says why not elsewhere.
+#ifdef DS4_FAKE_GPU_PLAN_PATH
+  std::vector<uint8_t> plan = readFile(DS4_FAKE_GPU_PLAN_PATH);
+#else
+  std::vector<uint8_t> plan = {1, 2, 3};
+#endif
+  std::string gpu = path("gpu.ds4");
+  ASSERT_TRUE(writeFile(gpu, buildArtifact(fakeGpuModel(plan))));
+  std::string args = gpu + " --weights=" + weights_ + " --prompt-ids=1,2,3 --max-new-tokens=3";
+  fails(args, "the artifact targets sm_90a, which the cpu device cannot run (use --device=cuda");
+  args += " --device=cuda";
+#if DS4_HAVE_CUDA
+  void *libcuda = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!libcuda) {
+    EXPECT_EQ(fails(args, "no CUDA driver"),
+              "ds4-run: no CUDA driver on this machine (libcuda.so.1 not found)\n");
+    return;
+  }
+  dlclose(libcuda);
+  RunResult r = run(args);
+  if (r.status != 0 && contains(r.err, "no CUDA device"))
+    GTEST_SKIP() << r.err;
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::vector<std::string> lines;
+  std::stringstream ss(r.out);
+  for (std::string line; std::getline(ss, line);)
+    lines.push_back(line);
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+  EXPECT_EQ(lines[1].rfind("prefill: 3 tokens in ", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[2].rfind("decode: 2 tokens in ", 0), 0u) << lines[2];
+#else
+  fails(args, "this runtime was built without CUDA support");
+#endif
 }
 
 TEST_F(Ds4RunTest, UnwritableDumpLeavesNoFile) {

@@ -42,11 +42,10 @@ int main(int argc, char **argv) {
   std::vector<uint8_t> kernel = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0};
   TestModel m = fakeModel(kernel);
   bool ok = put(a + "/fake-cpu.ds4", buildArtifact(m));
+  // sm_90a: the host plan called by call_host, and a PTX kernel carried for inspection.
   TestModel gpu = m;
   gpu.target = fb::Target_sm_90a;
-  gpu.kernels[0].kind = fb::BinaryKind_ptx;
-  for (TestEntry &e : gpu.entries)
-    e.commands[0].op = fb::CommandOp_launch;
+  gpu.kernels.push_back({"kernels", fb::BinaryKind_ptx, {'.', 'v', 'e', 'r'}});
   ok &= put(a + "/fake-sm90a.ds4", buildArtifact(gpu));
   TestModel minimal;
   minimal.kernels.push_back({"k", fb::BinaryKind_host_shared_object, {1}});

@@ -163,6 +163,24 @@ TestModel fakeModel(std::vector<uint8_t> kernel) {
   return m;
 }
 
+TestModel fakeGpuModel(std::vector<uint8_t> plan, const std::string &prefill,
+                       const std::string &decode) {
+  TestModel m = fakeModel(std::move(plan));
+  m.target = fb::Target_sm_90a;
+  m.kernels[0].name = "host_plan";
+  m.kernels.push_back({"kernels", fb::BinaryKind_ptx, {'.', 'v', 'e', 'r'}});
+  const int64_t offsets[] = {0, 64, 128, 192};
+  for (size_t i = 0; i < m.weights.size(); ++i)
+    m.weights[i].offset = offsets[i];
+  m.weightArenaBytes = 256;
+  std::vector<TestArg> args = {{fb::ArgKind_tokens},        {fb::ArgKind_positions},
+                               {fb::ArgKind_slots},         {fb::ArgKind_state, 0},
+                               {fb::ArgKind_weights_arena}, {fb::ArgKind_logits}};
+  m.entries = {{"prefill", 1, -1, {{fb::CommandOp_call_host, 0, prefill, args}}},
+               {"decode", -1, 1, {{fb::CommandOp_call_host, 0, decode, args}}}};
+  return m;
+}
+
 std::vector<uint8_t> fakeKernelBinary() {
 #ifdef DS4_FAKE_KERNEL_PATH
   return readFile(DS4_FAKE_KERNEL_PATH);

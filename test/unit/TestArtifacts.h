@@ -85,6 +85,13 @@ std::vector<uint8_t> buildArtifact(const TestModel &model);
 /// compressed, the four weights, logits. `kernel` is the host shared object.
 TestModel fakeModel(std::vector<uint8_t> kernel);
 
+/// The fake model for the fake GPU host plan (FakeGpuHostPlan.c): target sm_90a, `plan` as
+/// kernel 0 "host_plan" (plus a PTX kernel carried for inspection), every weight in a 256-byte
+/// arena (bias @0, proj.weight @64, experts.*.w.weight @128, stack.*.b @192), entries calling
+/// `prefill` / `decode` with args tokens, positions, slots, the window state, the arena, logits.
+TestModel fakeGpuModel(std::vector<uint8_t> plan, const std::string &prefill = "ds4_entry_prefill",
+                       const std::string &decode = "ds4_entry_decode");
+
 /// The bytes of the built fake kernel (DS4_FAKE_KERNEL_PATH).
 std::vector<uint8_t> fakeKernelBinary();
 

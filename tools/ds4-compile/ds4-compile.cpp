@@ -20,7 +20,11 @@
 #include "passes/Passes.h"
 
 #include "dialects/ds4/IR/Ds4Dialect.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/InitAllPasses.h"
 
 #include "mlir/IR/AsmState.h"
@@ -64,6 +68,11 @@ static cl::opt<std::string> checkWeights(
     cl::desc("Check a checkpoint (directory, index json or .safetensors) "
              "against the model's weight table and exit"),
     cl::value_desc("path"));
+static cl::opt<std::string>
+    emit("emit",
+         cl::desc("What -o receives at the artifact phase: artifact, or ptx "
+                  "(sm_90a: the PTX of every device kernel, for inspection)"),
+         cl::init("artifact"));
 static cl::opt<bool> timing("time", cl::desc("Print the time each step took"),
                             cl::init(false));
 
@@ -101,6 +110,10 @@ int main(int argc, char **argv) {
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  // sm_90a: #nvvm.target serializes device code; translations for both sides.
+  mlir::NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  mlir::registerAllToLLVMIRTranslations(registry);
   registry.insert<mlir::ds4::Ds4Dialect>();
   mlir::MLIRContext context(registry);
   ds4::BuildOptions options;
@@ -136,10 +149,22 @@ int main(int argc, char **argv) {
   unsigned stop = std::find(std::begin(phases), std::end(phases),
                             llvm::StringRef(compileTo)) -
                   std::begin(phases);
-  if (target != "cpu" && stop >= 3)
-    return fail("--target=" + target + ": only the model, fused and tiled "
-                "phases exist for this target so far (GPU lowering is not "
-                "implemented yet)");
+  bool gpu = target == "sm_90a";
+  if (emit != "artifact" && emit != "ptx")
+    return fail("--emit=" + emit + ": unknown (artifact, ptx)");
+  if (emit == "ptx" && (!gpu || stop != 5))
+    return fail("--emit=ptx needs --target=sm_90a and the artifact phase");
+  mlir::ds4::GpuCodegenOptions gpuOptions;
+  if (gpu && stop >= 4) {
+    llvm::Expected<mlir::ds4::GpuCodegenOptions> found =
+        mlir::ds4::findCudaToolkit();
+    if (!found)
+      return fail(llvm::toString(found.takeError()));
+    gpuOptions = *found;
+    // PTX text for inspection; otherwise cubin when ptxas exists.
+    if (emit == "ptx")
+      gpuOptions.format = "isa";
+  }
   mlir::ds4::ArtifactWriter artifact;
   auto runPhase = [&](llvm::StringRef name,
                       llvm::function_ref<void(mlir::PassManager &)> add) {
@@ -176,14 +201,20 @@ int main(int argc, char **argv) {
         }) ||
         mlir::failed(artifact.collectTensorLevel(**module)))
       return fail("binding weights to arguments failed");
-    if (!runPhase("bufferized", [](mlir::PassManager &pm) {
-          mlir::ds4::buildCpuLoopsPipeline(pm);
+    if (!runPhase("bufferized", [&](mlir::PassManager &pm) {
+          if (gpu)
+            mlir::ds4::buildGpuLoopsPipeline(pm);
+          else
+            mlir::ds4::buildCpuThreadsPipeline(pm);
         }) ||
         mlir::failed(artifact.collectEntryAbi(**module)))
       return fail("the bufferized phase failed");
   }
-  if (stop >= 4 && !runPhase("target", [](mlir::PassManager &pm) {
-        mlir::ds4::buildCpuToLLVMPipeline(pm);
+  if (stop >= 4 && !runPhase("target", [&](mlir::PassManager &pm) {
+        if (gpu)
+          mlir::ds4::buildGpuToLLVMPipeline(pm, gpuOptions);
+        else
+          mlir::ds4::buildCpuToLLVMPipeline(pm);
       }))
     return fail("lowering to the LLVM dialect failed");
 
@@ -191,8 +222,27 @@ int main(int argc, char **argv) {
     if (outputPath == "-")
       return fail("the artifact is binary: give an output file with -o");
     auto t0 = std::chrono::steady_clock::now();
+    if (emit == "ptx") {
+      std::string ptx;
+      for (auto binary : (*module)->getOps<mlir::gpu::BinaryOp>())
+        for (mlir::Attribute attr : binary.getObjects())
+          if (auto object = llvm::dyn_cast<mlir::gpu::ObjectAttr>(attr))
+            ptx += "// ds4 device module " + binary.getName().str() + "\n" +
+                   object.getObject().getValue().str() + "\n";
+      if (llvm::Error err = llvm::writeToOutput(
+              outputPath, [&](llvm::raw_ostream &os) {
+                os << ptx;
+                return llvm::Error::success();
+              }))
+        return fail(outputPath + ": " + llvm::toString(std::move(err)));
+      llvm::errs() << "ds4-compile: wrote the PTX of "
+                   << llvm::range_size(
+                          (*module)->getOps<mlir::gpu::BinaryOp>())
+                   << " device modules to " << outputPath << "\n";
+      return 0;
+    }
     llvm::Expected<std::string> sharedObject =
-        mlir::ds4::emitHostSharedObject(**module);
+        mlir::ds4::emitHostSharedObject(**module, gpu);
     if (!sharedObject)
       return fail(llvm::toString(sharedObject.takeError()));
     mlir::ds4::ArtifactOptions artifactOptions;

@@ -26,6 +26,10 @@ def test_writer_is_deterministic_and_sharded(tmp_path, checkpoints):
     assert run_tool(config_path("tiny-a"), "--seed=1", "-o", str(a)).returncode == 0
     assert run_tool(config_path("tiny-a"), "--seed=1", "-o", str(b), "--shards=3").returncode == 0
     assert run_tool(config_path("tiny-a"), "--seed=2", "-o", str(c)).returncode == 0
+    d = tmp_path / "d"                                       # forked workers: same bytes
+    assert run_tool(config_path("tiny-a"), "--seed=1", "-o", str(d), "--jobs=3").returncode == 0
+    for f in os.listdir(a):
+        assert (a / f).read_bytes() == (d / f).read_bytes()
     for f in os.listdir(a):                                  # byte for byte, per seed
         assert (a / f).read_bytes() == open(os.path.join(checkpoints["tiny-a"], f), "rb").read()
     assert checkpoint_digest(str(a)) == checkpoint_digest(str(b))   # content: any sharding

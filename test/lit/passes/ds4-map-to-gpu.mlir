@@ -1,0 +1,129 @@
+// RUN: ds4-opt %s --ds4-map-to-gpu --split-input-file --verify-diagnostics | FileCheck %s
+
+// A parallel loop: one thread per iteration, the 2-d space flattened (last
+// dim fastest), 256 threads per block, skipped on the host when empty.
+// CHECK-LABEL: func.func @parallel
+// CHECK-SAME: (%[[X:.*]]: memref<?x8xf32>, %[[Y:.*]]: memref<?x8xf32>)
+// CHECK: %[[C256:.*]] = arith.constant 256 : index
+// CHECK: %[[BLOCKS:.*]] = arith.ceildivui %[[TOTAL:.*]], %[[C256]] : index
+// CHECK: scf.if
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[BLOCKS]], {{.*}}) threads({{.*}}) in ({{.*}} = %[[C256]],
+// CHECK: %[[TID:.*]] = gpu.thread_id x
+// CHECK: %[[BID:.*]] = gpu.block_id x
+// CHECK: %[[ID:.*]] = arith.addi {{.*}}, %[[TID]]
+// CHECK: %[[IN:.*]] = arith.cmpi ult, %[[ID]], %[[TOTAL]]
+// CHECK: scf.if %[[IN]]
+// CHECK: %[[J:.*]] = arith.remui %[[ID]]
+// CHECK: %[[I:.*]] = arith.divui %[[ID]]
+// CHECK: memref.load %[[X]]
+// CHECK: memref.store {{.*}}, %[[Y]]
+// CHECK: gpu.terminator
+// CHECK-NOT: scf.parallel
+func.func @parallel(%x: memref<?x8xf32>, %y: memref<?x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %n = memref.dim %x, %c0 : memref<?x8xf32>
+  scf.parallel (%i, %j) = (%c0, %c0) to (%n, %c8) step (%c1, %c1) {
+    %v = memref.load %x[%i, %j] : memref<?x8xf32>
+    %w = arith.addf %v, %v : f32
+    memref.store %w, %y[%i, %j] : memref<?x8xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// A sequential loop nest runs in a single-thread launch; the output buffer
+// stays a host allocation (the runtime's device arena) because it is
+// returned.
+// CHECK-LABEL: func.func @sequential
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<4xf32>
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[ONE:.*]], {{.*}} = %[[ONE]], {{.*}} = %[[ONE]]) threads({{.*}}) in ({{.*}} = %[[ONE]], {{.*}} = %[[ONE]], {{.*}} = %[[ONE]])
+// CHECK: scf.for
+// CHECK: memref.store {{.*}}, %[[OUT]]
+// CHECK: return %[[OUT]]
+func.func @sequential(%x: memref<4xf32>) -> memref<4xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %cst = arith.constant 0.0 : f32
+  %out = memref.alloc() : memref<4xf32>
+  %s = scf.for %i = %c0 to %c4 step %c1 iter_args(%acc = %cst) -> f32 {
+    %v = memref.load %x[%i] : memref<4xf32>
+    %a = arith.addf %acc, %v : f32
+    memref.store %a, %out[%i] : memref<4xf32>
+    scf.yield %a : f32
+  }
+  return %out : memref<4xf32>
+}
+
+// -----
+
+// Scratch used only inside one parallel loop becomes per-thread memory.
+// CHECK-LABEL: func.func @scratch
+// CHECK-NOT: memref.alloc(
+// CHECK: gpu.launch
+// CHECK-NEXT: %[[S:.*]] = memref.alloca() : memref<16xf32>
+// CHECK: memref.store {{.*}}, %[[S]]
+// CHECK-NOT: memref.dealloc
+func.func @scratch(%x: memref<?x16xf32>, %y: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %n = memref.dim %x, %c0 : memref<?x16xf32>
+  %s = memref.alloc() : memref<16xf32>
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    scf.for %k = %c0 to %c16 step %c1 {
+      %v = memref.load %x[%i, %k] : memref<?x16xf32>
+      memref.store %v, %s[%k] : memref<16xf32>
+    }
+    %f = memref.load %s[%c0] : memref<16xf32>
+    memref.store %f, %y[%i] : memref<?xf32>
+    scf.reduce
+  }
+  memref.dealloc %s : memref<16xf32>
+  return
+}
+
+// -----
+
+// An entry's output copy becomes a parallel copy on the device.
+// CHECK-LABEL: func.func @copy
+// CHECK-NOT: memref.copy
+// CHECK: gpu.launch
+// CHECK: memref.load
+// CHECK: memref.store
+func.func @copy(%x: memref<?x4xf32>, %y: memref<?x4xf32>) {
+  memref.copy %x, %y : memref<?x4xf32> to memref<?x4xf32>
+  return
+}
+
+// -----
+
+// The host cannot use a value read from device memory.
+func.func @host_reads_device(%x: memref<4xindex>) -> memref<?xf32> {
+  %c0 = arith.constant 0 : index
+  // expected-error @below {{the host would need a value computed from device memory}}
+  %n = memref.load %x[%c0] : memref<4xindex>
+  %b = memref.alloc(%n) : memref<?xf32>
+  return %b : memref<?xf32>
+}
+
+// -----
+
+// Per-thread scratch of dynamic size cannot become private memory.
+func.func @dynamic_scratch(%x: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %x, %c0 : memref<?xf32>
+  // expected-error @below {{per-thread scratch must have a static shape}}
+  %s = memref.alloc(%n) : memref<?xf32>
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    %v = memref.load %x[%i] : memref<?xf32>
+    memref.store %v, %s[%i] : memref<?xf32>
+    scf.reduce
+  }
+  return
+}
