@@ -19,6 +19,21 @@ struct EntryWrappersPass
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
     auto ptr = LLVM::LLVMPointerType::get(ctx);
+    // convert-func-to-llvm keeps a func.func's `llvm.passthrough` as a
+    // discardable attribute, which translation ignores: the parallel bodies'
+    // marker (ds4-outline-parallel) is made the function's own passthrough
+    // list, so the thread-pool routing finds them. (The entry points'
+    // optnone request stays as ignored as it always was: making it effective
+    // changes V4-Flash compile times, which is for a separate measurement.)
+    for (auto func : module.getOps<LLVM::LLVMFuncOp>())
+      if (auto list = func->getAttrOfType<ArrayAttr>("llvm.passthrough"))
+        if (llvm::any_of(list, [](Attribute a) {
+              auto s = dyn_cast<StringAttr>(a);
+              return s && s.getValue() == "ds4-parallel-body";
+            })) {
+          func.setPassthroughAttr(list);
+          func->removeAttr("llvm.passthrough");
+        }
     SmallVector<LLVM::LLVMFuncOp> ciface;
     for (auto func : module.getOps<LLVM::LLVMFuncOp>())
       if (func.getName().starts_with("_mlir_ciface_") && !func.isExternal())

@@ -63,11 +63,12 @@ Error mlir::ds4::routeHostThreads(Module &m) {
     StructType *fields =
         StructType::create(ctx, type->params().drop_front(2),
                            (body->getName() + ".args").str());
-    Function *t = trampoline(body, fields);
+    // The call sites first: the trampoline calls the body too.
     SmallVector<CallInst *> calls;
     for (User *u : body->users())
       if (auto *call = dyn_cast<CallInst>(u); call && call->getCalledFunction() == body)
         calls.push_back(call);
+    Function *t = trampoline(body, fields);
     for (CallInst *call : calls) {
       Function *caller = call->getFunction();
       IRBuilder<> entry(&caller->getEntryBlock(),
