@@ -3,6 +3,7 @@
 #include "lowering/cpu/HostThreadsAbi.h"
 
 #include "ds4/host_abi.h"
+#include "lowering/AbiTable.h"
 
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
@@ -43,15 +44,8 @@ Error mlir::ds4::routeHostThreads(Module &m) {
   LLVMContext &ctx = m.getContext();
   Type *ptr = PointerType::get(ctx, 0);
   Type *i64 = Type::getInt64Ty(ctx);
-  auto *tableType = ArrayType::get(ptr, DS4_HOST_ABI_COUNT);
-  auto *table = new GlobalVariable(m, tableType, /*isConstant=*/false,
-                                   GlobalValue::ExternalLinkage,
-                                   ConstantAggregateZero::get(tableType),
-                                   "ds4_host_abi");
-  new GlobalVariable(m, Type::getInt32Ty(ctx), /*isConstant=*/true,
-                     GlobalValue::ExternalLinkage,
-                     ConstantInt::get(Type::getInt32Ty(ctx), DS4_HOST_ABI_VERSION),
-                     "ds4_host_abi_version");
+  GlobalVariable *table = mlir::ds4::createAbiTable(m, "ds4_host_abi", DS4_HOST_ABI_COUNT,
+                                         DS4_HOST_ABI_VERSION);
   auto *parallelFor = FunctionType::get(Type::getVoidTy(ctx), {ptr, ptr, i64},
                                         false);
   for (Function *body : bodies) {
@@ -77,9 +71,7 @@ Error mlir::ds4::routeHostThreads(Module &m) {
       IRBuilder<> b(call);
       for (unsigned i = 0; i < fields->getNumElements(); ++i)
         b.CreateStore(call->getArgOperand(i + 2), b.CreateStructGEP(fields, context, i));
-      Value *slot = b.CreateConstInBoundsGEP2_32(tableType, table, 0,
-                                                 ds4_host_abi_parallel_for);
-      Value *fn = b.CreateLoad(ptr, slot);
+      Value *fn = mlir::ds4::loadAbiSlot(b, table, ds4_host_abi_parallel_for);
       b.CreateCall(parallelFor, fn, {t, context, call->getArgOperand(1)});
       call->eraseFromParent();
     }

@@ -9,6 +9,8 @@
 
 #include "passes/Passes.h"
 
+#include "lowering/FlatIterations.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -44,20 +46,12 @@ struct OutlineParallelPass
       return loop.emitError("ds4-outline-parallel: parallel loops with "
                             "reductions are not supported");
     ImplicitLocOpBuilder b(loop.getLoc(), loop);
-    unsigned rank = loop.getNumLoops();
-    // Trip counts on the caller's side: ceil((ub - lb) / step), at least 0.
-    SmallVector<Value> trips;
+    // Trip counts on the caller's side (folded where the bounds are
+    // constants, so the body sees constants).
+    ds4::FlatIterations flat = ds4::flattenIterations(b, loop);
     Value zero = arith::ConstantIndexOp::create(b, 0);
-    Value total = arith::ConstantIndexOp::create(b, 1);
-    // Folded where the bounds are constants, so the body sees constants.
-    for (unsigned d = 0; d < rank; ++d) {
-      Value span = b.createOrFold<arith::SubIOp>(loop.getUpperBound()[d],
-                                                 loop.getLowerBound()[d]);
-      span = b.createOrFold<arith::MaxSIOp>(span, zero);
-      Value n = b.createOrFold<arith::CeilDivUIOp>(span, loop.getStep()[d]);
-      trips.push_back(n);
-      total = b.createOrFold<arith::MulIOp>(total, n);
-    }
+    Value total = flat.total;
+    SmallVector<Value> &trips = flat.trips;
     // Values the body needs: bounds, steps, trip counts, then whatever the
     // loop body uses from above. Constants are cloned into the body (LLVM
     // then sees the sizes); every other value becomes an argument.
@@ -111,17 +105,10 @@ struct OutlineParallelPass
     SmallVector<Value> lbs = inBody(loop.getLowerBound()),
                        steps = inBody(loop.getStep()), counts = inBody(trips);
     Value one = arith::ConstantIndexOp::create(bb, 1);
-    auto flat = scf::ForOp::create(bb, begin, end, one);
-    bb.setInsertionPointToStart(flat.getBody());
-    Value rest = flat.getInductionVar();
-    SmallVector<Value> ivs(rank);
-    for (int64_t d = int64_t(rank) - 1; d >= 0; --d) {
-      Value iv = d == 0 ? rest : arith::RemUIOp::create(bb, rest, counts[d]);
-      if (d != 0)
-        rest = arith::DivUIOp::create(bb, rest, counts[d]);
-      ivs[d] = arith::AddIOp::create(
-          bb, lbs[d], arith::MulIOp::create(bb, iv, steps[d]));
-    }
+    auto loopFor = scf::ForOp::create(bb, begin, end, one);
+    bb.setInsertionPointToStart(loopFor.getBody());
+    SmallVector<Value> ivs =
+        ds4::delinearize(bb, loopFor.getInductionVar(), counts, lbs, steps);
     map.map(loop.getInductionVars(), ivs);
     for (Operation &op : loop.getBody()->without_terminator())
       bb.clone(op, map);

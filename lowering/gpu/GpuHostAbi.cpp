@@ -3,6 +3,7 @@
 #include "lowering/gpu/GpuHostAbi.h"
 
 #include "ds4/gpu_host_abi.h"
+#include "lowering/AbiTable.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/IR/Constants.h"
@@ -31,13 +32,6 @@ static const StringMap<unsigned> &abiIndex() {
   return index;
 }
 
-/// The table slot `index` loaded as a callee.
-static Value *slot(IRBuilder<> &b, GlobalVariable *table, unsigned index) {
-  Value *gep = b.CreateConstInBoundsGEP2_32(table->getValueType(), table, 0,
-                                            index);
-  return b.CreateLoad(b.getPtrTy(), gep);
-}
-
 /// Defines `f` (a declaration) as a tail call through table slot `index`,
 /// with `f`'s own signature (the header's C signatures match MLIR's).
 static void defineThroughTable(Function *f, GlobalVariable *table,
@@ -48,7 +42,7 @@ static void defineThroughTable(Function *f, GlobalVariable *table,
   SmallVector<Value *> args;
   for (Argument &a : f->args())
     args.push_back(&a);
-  CallInst *call = b.CreateCall(f->getFunctionType(), slot(b, table, index),
+  CallInst *call = b.CreateCall(f->getFunctionType(), mlir::ds4::loadAbiSlot(b, table, index),
                                 args);
   if (f->getReturnType()->isVoidTy())
     b.CreateRetVoid();
@@ -66,7 +60,7 @@ static void defineAllocation(Function *f, GlobalVariable *table) {
   Value *null = ConstantPointerNull::get(PointerType::get(ctx, 0));
   if (f->getName() == "_mlir_memref_to_llvm_free") {
     auto *type = FunctionType::get(b.getVoidTy(), {ptr, ptr}, false);
-    b.CreateCall(type, slot(b, table, ds4_gpu_host_abi_mgpuMemFree),
+    b.CreateCall(type, mlir::ds4::loadAbiSlot(b, table, ds4_gpu_host_abi_mgpuMemFree),
                  {f->getArg(0), null});
     b.CreateRetVoid();
     return;
@@ -76,7 +70,7 @@ static void defineAllocation(Function *f, GlobalVariable *table) {
   Value *size = f->getArg(f->arg_size() - 1);
   auto *type = FunctionType::get(ptr, {b.getInt64Ty(), ptr, b.getInt1Ty()},
                                  false);
-  Value *p = b.CreateCall(type, slot(b, table, ds4_gpu_host_abi_mgpuMemAlloc),
+  Value *p = b.CreateCall(type, mlir::ds4::loadAbiSlot(b, table, ds4_gpu_host_abi_mgpuMemAlloc),
                           {size, null, b.getFalse()});
   b.CreateRet(p);
 }
@@ -112,18 +106,9 @@ static void exportStructors(Module &m, StringRef array, StringRef name,
 }
 
 Error mlir::ds4::routeGpuHostAbi(Module &m) {
-  LLVMContext &ctx = m.getContext();
-  auto *tableType =
-      ArrayType::get(PointerType::get(ctx, 0), DS4_GPU_HOST_ABI_COUNT);
-  auto *table = new GlobalVariable(m, tableType, /*isConstant=*/false,
-                                   GlobalValue::ExternalLinkage,
-                                   ConstantAggregateZero::get(tableType),
-                                   "ds4_gpu_host_abi");
-  new GlobalVariable(m, Type::getInt32Ty(ctx), /*isConstant=*/true,
-                     GlobalValue::ExternalLinkage,
-                     ConstantInt::get(Type::getInt32Ty(ctx),
-                                      DS4_GPU_HOST_ABI_VERSION),
-                     "ds4_gpu_host_abi_version");
+  GlobalVariable *table = mlir::ds4::createAbiTable(m, "ds4_gpu_host_abi",
+                                         DS4_GPU_HOST_ABI_COUNT,
+                                         DS4_GPU_HOST_ABI_VERSION);
   std::string unknown;
   for (Function &f : m) {
     if (!f.isDeclaration() || f.isIntrinsic())

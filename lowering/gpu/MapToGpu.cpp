@@ -9,6 +9,8 @@
 
 #include "passes/Passes.h"
 
+#include "lowering/FlatIterations.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -193,18 +195,8 @@ struct MapToGpuPass : ds4::impl::Ds4MapToGpuBase<MapToGpuPass> {
       return loop.emitError("ds4-map-to-gpu: parallel loops with reductions "
                             "are not mapped yet");
     ImplicitLocOpBuilder b(loop.getLoc(), loop);
-    SmallVector<Value> trips;
-    Value total = arith::ConstantIndexOp::create(b, 1);
-    for (auto [lb, ub, step] : llvm::zip(loop.getLowerBound(),
-                                         loop.getUpperBound(), loop.getStep())) {
-      // ceil((ub - lb) / step), clamped at zero.
-      Value span = arith::SubIOp::create(b, ub, lb);
-      Value zero = arith::ConstantIndexOp::create(b, 0);
-      span = arith::MaxSIOp::create(b, span, zero);
-      Value n = arith::CeilDivUIOp::create(b, span, step);
-      trips.push_back(n);
-      total = arith::MulIOp::create(b, total, n);
-    }
+    ds4::FlatIterations flat = ds4::flattenIterations(b, loop);
+    Value total = flat.total;
     Value size = arith::ConstantIndexOp::create(b, blockSize);
     Value blocks = arith::CeilDivUIOp::create(b, total, size);
     Value zero = arith::ConstantIndexOp::create(b, 0);
@@ -220,18 +212,8 @@ struct MapToGpuPass : ds4::impl::Ds4MapToGpuBase<MapToGpuPass> {
         arith::CmpIOp::create(b, arith::CmpIPredicate::ult, id, total);
     auto body = scf::IfOp::create(b, inRange, /*withElseRegion=*/false);
     b.setInsertionPointToStart(&body.getThenRegion().front());
-    // Delinearize, innermost dimension first.
-    SmallVector<Value> ivs(trips.size());
-    Value rest = id;
-    for (int64_t d = int64_t(trips.size()) - 1; d >= 0; --d) {
-      Value iv = d == 0 ? rest : arith::RemUIOp::create(b, rest, trips[d]);
-      if (d != 0)
-        rest = arith::DivUIOp::create(b, rest, trips[d]);
-      iv = arith::AddIOp::create(
-          b, loop.getLowerBound()[d],
-          arith::MulIOp::create(b, iv, loop.getStep()[d]));
-      ivs[d] = iv;
-    }
+    SmallVector<Value> ivs = ds4::delinearize(b, id, flat.trips,
+                                         loop.getLowerBound(), loop.getStep());
     IRMapping map;
     map.map(loop.getInductionVars(), ivs);
     for (Operation &op : loop.getBody()->without_terminator())

@@ -224,15 +224,14 @@ def main():
                         args.config, f"--seed={args.seed}", "-o", ckpt], check=True)
     t0 = time.time()
     if not args.artifact:
-        subprocess.run([os.path.join(args.build, "bin", "ds4-compile"), args.config,
-                        f"--target={target}", f"--precision={args.precision}",
-                        "--max-seq-len=512", "--max-batch=2", "-o", artifact], check=True)
+        def compile_for(tgt, out):
+            subprocess.run([os.path.join(args.build, "bin", "ds4-compile"), args.config,
+                            f"--target={tgt}", f"--precision={args.precision}",
+                            "--max-seq-len=512", "--max-batch=2", "-o", out], check=True)
+        compile_for(target, artifact)
         if args.device == "cuda" and not args.cpu_artifact:
             args.cpu_artifact = os.path.join(args.workdir, f"{name}-{args.precision}-cpu.ds4")
-            subprocess.run([os.path.join(args.build, "bin", "ds4-compile"), args.config,
-                            "--target=cpu", f"--precision={args.precision}",
-                            "--max-seq-len=512", "--max-batch=2", "-o", args.cpu_artifact],
-                           check=True)
+            compile_for("cpu", args.cpu_artifact)
     compile_s = time.time() - t0
 
     cfg = load_config(args.config)

@@ -99,12 +99,8 @@ std::string opOf(const std::string &kernel) {
     if (us != std::string::npos)
       s = s.substr(us + 1);
   }
-  for (const char *suffix : {"_kernel"}) {
-    size_t at = s.rfind(suffix);
-    if (at != std::string::npos)
-      s = s.substr(0, at);
-  }
-  return s;
+  size_t at = s.rfind("_kernel"); // gpu-kernel-outlining's suffix
+  return at == std::string::npos ? s : s.substr(0, at);
 }
 
 struct Row {
