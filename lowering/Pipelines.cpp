@@ -58,6 +58,8 @@ void ds4::buildGpuLoopsPipeline(OpPassManager &pm) {
 
 void ds4::buildCpuThreadsPipeline(OpPassManager &pm) {
   buildCpuLoopsPipeline(pm);
+  pm.addPass(createDs4PreciseMath());
+  pm.addPass(createDs4LaneOrderReductions());
   pm.addPass(createDs4OutlineParallel());
 }
 

@@ -144,21 +144,69 @@ def Ds4MapToGpu : Pass<"ds4-map-to-gpu", "ModuleOp"> {
     Buffers used only inside one launch (per-iteration scratch) become
     private `memref.alloca`s at the top of the launch body; they must have
     static shapes.
+
+    An iteration whose body holds a loop marked `ds4.split_reduction = C`
+    (lowering/cpu/LoweringUtils.h) gets a whole warp instead of a thread:
+    the outermost marked loops are spread over its 32 lanes (lane l takes
+    chunks l, l + 32, ... of C consecutive iterations, then the leftovers
+    one per lane) and finished by an xor-shuffle butterfly; the rest of the
+    body runs redundantly on every lane (lowering/SplitReductions.h).
+    `ds4-lane-order-reductions` computes the same order on the host.
+
+    A top-level `scf.if` on sizes whose branches hold parallel loops (a
+    tiled and an untiled variant) stays on the host and its branches are
+    mapped. Every buffer a launch uses is declared 16-byte aligned
+    (`memref.assume_alignment`, plus the static factors of dynamic strides)
+    so LLVM can merge a lane's neighbouring loads into 16-byte loads.
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
            "Threads per block of a parallel launch">,
     Option<"preciseMath", "precise-math", "bool", /*default=*/"true",
            "Evaluate f32 transcendental functions in f64 and rsqrt as 1/sqrt "
-           "in device code, so they round as the host's libm does">
+           "in device code, as ds4-precise-math does on the host">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::LLVM::LLVMDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect"];
 }
 
+
+def Ds4PreciseMath : Pass<"ds4-precise-math", "ModuleOp"> {
+  let summary = "Evaluate f32 transcendentals in f64 (CPU; the GPU does it in ds4-map-to-gpu)";
+  let description = [{
+    Every f32 `math` op with a libm call behind it (exp, log, tanh, sin,
+    cos, erf, pow, ...) is evaluated in f64 and rounded to f32 once, and
+    rsqrt becomes 1 / sqrt. glibc's expf is within 0.502 ulp and
+    libdevice's within 2, so the two targets would otherwise round a few
+    results in a thousand differently; with both in f64 they agree but for
+    rare double roundings, which deploy precision (fp8/bf16 rounding of
+    activations) needs for the host and the GPU to give the same tokens.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
+def Ds4LaneOrderReductions : Pass<"ds4-lane-order-reductions", "ModuleOp"> {
+  let summary = "Evaluate split reductions in the GPU's lane order (CPU)";
+  let description = [{
+    Loops the op lowerings mark `ds4.split_reduction = C` are spread over
+    the 32 lanes of a warp on the GPU (ds4-map-to-gpu): lane l accumulates
+    the chunks l, l + 32, ... of C consecutive iterations and then the
+    iterations left over (one per lane), and the lanes meet in an
+    xor-shuffle butterfly. This pass computes exactly that on the host --
+    each lane's partial in turn, folded into lane 0's butterfly tree as
+    it comes -- so both targets add the same terms in the same order and
+    their results agree bit for bit. Only the outermost marked loop of a
+    nest is split, as on the GPU; the marks are removed.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
 
 def Ds4OutlineParallel : Pass<"ds4-outline-parallel", "ModuleOp"> {
   let summary = "Outline top-level parallel loops into bodies the runtime's thread pool runs (CPU)";

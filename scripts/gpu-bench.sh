@@ -9,6 +9,8 @@
 #                             --target=sm_90a --max-seq-len=65600 --max-batch=1)
 #   flash-<csa|hca>-1m.ds4   (the same with --max-seq-len=1048640), used for 1M-token contexts
 # Logs and JSON go to $OUT (default /tmp). LAYERS selects the layers (default "csa hca").
+# TORCH_JSON_DIR: reuse torch-<layer>.json from an earlier run there instead of running
+# transformers again (saves device time; the speedup column then compares across runs).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 RT=${DS4_RUNTIME_BUILD:-build-rt}
@@ -21,9 +23,15 @@ for layer in ${LAYERS:-csa hca}; do
   config=models/configs/bench/v4-flash-$layer-layer.json
   ckpt=/tmp/ds4-bench-$layer-ckpt
   [ -d "$ckpt" ] || python3 tools/ds4-make-checkpoint "$config" --seed=3 -o "$ckpt" --jobs="$(nproc)"
-  timeout "${TORCH_TIMEOUT:-200}" python3 tools/ds4-bench-torch "$config" --weights="$ckpt" \
-      --prefill="$PREFILL" --contexts="$CONTEXTS" --iters="$ITERS" --warmup=2 \
-      --json="$OUT/torch-$layer.json" > "$OUT/torch-$layer.txt" 2>&1
+  if [ -n "${TORCH_JSON_DIR:-}" ] && [ -f "$TORCH_JSON_DIR/torch-$layer.json" ]; then
+    # An earlier run's transformers timings (same GPU kind, same weights seed).
+    cp "$TORCH_JSON_DIR/torch-$layer.json" "$OUT/torch-$layer.json"
+    echo "transformers timings reused from $TORCH_JSON_DIR/torch-$layer.json" > "$OUT/torch-$layer.txt"
+  else
+    timeout "${TORCH_TIMEOUT:-200}" python3 tools/ds4-bench-torch "$config" --weights="$ckpt" \
+        --prefill="$PREFILL" --contexts="$CONTEXTS" --iters="$ITERS" --warmup=2 \
+        --json="$OUT/torch-$layer.json" > "$OUT/torch-$layer.txt" 2>&1
+  fi
   timeout "${DS4_TIMEOUT:-200}" "$RT/bin/ds4-bench" "$ART/flash-$layer-64k.ds4" --weights="$ckpt" \
       --contexts="$CONTEXTS" --prefill="$PREFILL" --iters="$ITERS" --warmup=2 --kernels \
       --torch="$OUT/torch-$layer.json" --json="$OUT/ds4-$layer.json" > "$OUT/ds4-$layer.txt" 2>&1

@@ -13,7 +13,7 @@
 //                     (i+1)*ratio-1 arrives (softmax pool, rmsnorm, rope,
 //                     optional Hadamard)
 //   indexer_score     I[t, i] = sum_h w*scale*relu(q_h . k_i), i < (t+1)/ratio
-//   topk              the min(k, (t+1)/ratio) largest scores, rest -1
+//   (topk: TopkToLoops.cpp)
 //   sparse_attention  window + compressed entries, one softmax with sink
 //
 //===----------------------------------------------------------------------===//
@@ -24,6 +24,7 @@
 #include "dialects/ds4/IR/Ds4Ops.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -104,10 +105,12 @@ Value ifElse(ImplicitLocOpBuilder &b, Value cond,
   return op.getResult(0);
 }
 
-/// sum_d x[xRow, d] * y[yRow, d] over d < n, in f32.
+/// sum_d x[xRow, d] * y[yRow, d] over d < n, in f32; a split reduction
+/// (16 bytes of y's row per lane step).
 Value dot(ImplicitLocOpBuilder &b, Value x, ValueRange xRow, Value y,
           ValueRange yRow, Value n) {
-  return reduce(b, n, constF32(b, 0.0),
+  unsigned bits = cast<MemRefType>(y.getType()).getElementTypeBitWidth();
+  return splitReduce(b, n, constF32(b, 0.0), std::max(1u, 128 / bits),
                 [&](ImplicitLocOpBuilder &b, Value d, Value acc) {
                   Value p = arith::MulFOp::create(
                       b, loadF32(b, x, concat(xRow, d)),
@@ -593,6 +596,9 @@ struct IndexerScoreLowering : BufferLowering<IndexerScoreOp> {
           Value score = ifElse(
               b, visible,
               [&](ImplicitLocOpBuilder &b) {
+                // Heads in order; each head's dot product is split over
+                // the lanes (neighbouring lanes read neighbouring channels
+                // of the query and key rows).
                 return reduce(
                     b, qDims[2], constF32(b, 0.0),
                     [&](ImplicitLocOpBuilder &b, Value h, Value acc) {
@@ -614,117 +620,6 @@ struct IndexerScoreLowering : BufferLowering<IndexerScoreOp> {
 };
 
 //===----------------------------------------------------------------------===//
-// ds4.topk
-//===----------------------------------------------------------------------===//
-
-/// For t = positions[b, j] and count = min((t+1)/ratio, N): the indices of
-/// the kk = min(k, count) largest scores[b, j, i < count], in descending
-/// score order, ties to the lower index (the first kk of a stable descending
-/// sort; NaN scores come after every number, among themselves by index);
-/// slots kk..k-1 hold -1.
-///
-/// Two scf.parallel. (b, j, m < k): slot m >= kk gets -1. (b, j, c < N):
-/// candidate c < count counts its rank, the candidates i < count that
-/// precede it (s_i > s_c, or s_i == s_c and i < c; an scf.while that stops
-/// once k precede it), and writes c to slot rank when rank < k. The order is
-/// strict and total, so the ranks of a row are 0..count-1 once each: the
-/// candidates fill exactly slots 0..kk-1.
-struct TopKLowering : BufferLowering<TopKOp> {
-  using BufferLowering::BufferLowering;
-  LogicalResult
-  matchAndRewrite(TopKOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    Value scores = adaptor.getScores(), positions = adaptor.getPositions();
-    int64_t k = op.getK(), ratio = op.getRatio();
-    SmallVector<Value> dims = memrefDims(b, scores); // {B, S, N}
-    Value kV = constIndex(b, k);
-    Value out =
-        allocBuffer(b, bufferType(op.getType()), {dims[0], dims[1], kV});
-    Type indexType = cast<MemRefType>(out.getType()).getElementType();
-    // count = min((t+1)/ratio, N) of row (b, j).
-    auto visibleCount = [&](ImplicitLocOpBuilder &b, Value bi, Value j) {
-      Value t = loadIndex(b, positions, {bi, j});
-      return iMin(b,
-                  iDiv(b, iAdd(b, t, constIndex(b, 1)), constIndex(b, ratio)),
-                  dims[2]);
-    };
-
-    // Padding: the slots no candidate fills.
-    parallelForEach(
-        b, {dims[0], dims[1], kV},
-        [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-          Value kk = iMin(b, kV, visibleCount(b, ivs[0], ivs[1]));
-          ifThen(b, iCmp(b, arith::CmpIPredicate::uge, ivs[2], kk),
-                 [&](ImplicitLocOpBuilder &b) {
-                   memref::StoreOp::create(
-                       b,
-                       arith::ConstantOp::create(
-                           b, b.getIntegerAttr(indexType, -1)),
-                       out, ivs);
-                 });
-        });
-
-    // One iteration per candidate: its rank in the row.
-    parallelForEach(b, dims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-      Value bi = ivs[0], j = ivs[1], c = ivs[2];
-      Value count = visibleCount(b, bi, j);
-      ifThen(b, iCmp(b, arith::CmpIPredicate::ult, c, count),
-             [&](ImplicitLocOpBuilder &b) {
-               Value sc = loadF32(b, scores, ivs);
-               Value cNaN = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO,
-                                                  sc, sc);
-               // Scans i = 0, 1, ... while rank < k: a candidate that k
-               // others precede is not selected (stops early).
-               Value zero = constIndex(b, 0);
-               Type indexT = b.getIndexType();
-               auto scan = scf::WhileOp::create(
-                   b, TypeRange{indexT, indexT}, ValueRange{zero, zero},
-                   [&](OpBuilder &nested, Location loc, ValueRange args) {
-                     ImplicitLocOpBuilder b(loc, nested);
-                     Value more = arith::AndIOp::create(
-                         b, iCmp(b, arith::CmpIPredicate::ult, args[0], count),
-                         iCmp(b, arith::CmpIPredicate::ult, args[1], kV));
-                     scf::ConditionOp::create(b, more, args);
-                   },
-                   [&](OpBuilder &nested, Location loc, ValueRange args) {
-                     ImplicitLocOpBuilder b(loc, nested);
-                     Value i = args[0], acc = args[1];
-                     Value si = loadF32(b, scores, {bi, j, i});
-                     Value lower = iCmp(b, arith::CmpIPredicate::ult, i, c);
-                     // Numbers: higher score, or equal score and lower index.
-                     Value gt = arith::CmpFOp::create(
-                         b, arith::CmpFPredicate::OGT, si, sc);
-                     Value eq = arith::CmpFOp::create(
-                         b, arith::CmpFPredicate::OEQ, si, sc);
-                     Value numeric = arith::OrIOp::create(
-                         b, gt, arith::AndIOp::create(b, eq, lower));
-                     // A NaN candidate: every number, and lower NaNs.
-                     Value iNumber = arith::CmpFOp::create(
-                         b, arith::CmpFPredicate::ORD, si, si);
-                     Value behindNaN = arith::OrIOp::create(b, iNumber, lower);
-                     Value precedes =
-                         arith::SelectOp::create(b, cNaN, behindNaN, numeric);
-                     Value one = constIndex(b, 1);
-                     Value rank = arith::SelectOp::create(
-                         b, precedes, iAdd(b, acc, one), acc);
-                     scf::YieldOp::create(b, ValueRange{iAdd(b, i, one), rank});
-                   });
-               Value rank = scan.getResult(1);
-               ifThen(b, iCmp(b, arith::CmpIPredicate::ult, rank, kV),
-                      [&](ImplicitLocOpBuilder &b) {
-                        memref::StoreOp::create(
-                            b, arith::IndexCastOp::create(b, indexType, c), out,
-                            ValueRange{bi, j, rank});
-                      });
-             });
-    });
-    rewriter.replaceOp(op, out);
-    return success();
-  }
-};
-
-//===----------------------------------------------------------------------===//
 // ds4.sparse_attention
 //===----------------------------------------------------------------------===//
 
@@ -737,14 +632,17 @@ struct TopKLowering : BufferLowering<TopKOp> {
 /// z_e = (q . kv_e) * scale, mx = max(max_e z_e, sink[h]),
 /// o = sum_e exp(z_e - mx) / (sum_e exp(z_e - mx) + exp(sink[h] - mx)) kv_e.
 ///
-/// Three scf.parallel through buffers z [B, S, H, W + C] (C: CSA k, HCA the
+/// Five scf.parallel through buffers z [B, S, H, W + C] (C: CSA k, HCA the
 /// entries' rows, else 0; slot u - lo for window position u, W + m for
-/// compressed entry m; -inf where no entry) and denom [B, S, H]:
+/// compressed entry m; -inf where no entry), mx and denom [B, S, H]:
 ///   (b, j, h, e):  z = the logit of slot e (one dot product over D);
-///   (b, j, h):     mx, then e = exp(z - mx) in place and the denominator
-///                  with the sink (window slots, then compressed, in order);
-///   (b, j, h, d):  o[d] = sum_e (e / denom) kv_e[d], entries in the order
-///                  ring, new kv, compressed.
+///   (b, j, h):     mx, then the denominator sum exp(z - mx) with the sink
+///                  (window slots, then compressed, in order);
+///   (b, j, h, e):  z = p = exp(z - mx) / denom in place;
+///   (b, j, h, part, d): the sum of p_e kv_e[d] over one of 8 ranges of
+///                  slots (1 with 8 or more query rows; entries in the
+///                  order ring, new kv, compressed);
+///   (b, j, h, d):  o[d] = the parts added in order.
 struct SparseAttentionLowering : BufferLowering<SparseAttentionOp> {
   using BufferLowering::BufferLowering;
   LogicalResult
@@ -883,15 +781,18 @@ struct SparseAttentionLowering : BufferLowering<SparseAttentionOp> {
           storeF32(b, zv, z, ivs);
         });
 
-    // (b) Per query: the maximum, e = exp(z - mx) in place, the denominator.
+    // (b) Per query: the maximum and the denominator (with the sink), two
+    // split reductions over the slots, into mxs / denoms.
+    Value mxs =
+        allocBuffer(b, MemRefType::get(qShape.take_front(3), f32), queries);
     parallelForEach(b, queries, [&](ImplicitLocOpBuilder &b, ValueRange bjh) {
       Query g = query(b, bjh[0], bjh[1]);
       Value nWindow = iSub(b, g.end, g.lo);
       Value compressedEnd = iAdd(b, W, g.nCompressed);
-      // Folds step over the window slots, then the compressed slots.
+      // Folds over the window slots, then the compressed slots.
       auto overSlots = [&](Value init, ReduceBody step) {
-        Value acc = reduce(b, zero, nWindow, init, step);
-        return reduce(b, W, compressedEnd, acc, step);
+        Value acc = splitReduce(b, zero, nWindow, init, 4, step);
+        return splitReduce(b, W, compressedEnd, acc, 4, step);
       };
       // An unused CSA slot holds -inf: no effect on the maximum, and
       // exp(-inf - mx) = 0 in the denominator.
@@ -903,49 +804,93 @@ struct SparseAttentionLowering : BufferLowering<SparseAttentionOp> {
       mx = fMax(b, mx, sinkH);
       Value denom = overSlots(
           constF32(b, 0.0), [&](ImplicitLocOpBuilder &b, Value s, Value acc) {
-            SmallVector<Value> at = concat(bjh, s);
             Value e = math::ExpOp::create(
-                b, arith::SubFOp::create(b, loadF32(b, z, at), mx));
-            storeF32(b, e, z, at);
+                b, arith::SubFOp::create(b, loadF32(b, z, concat(bjh, s)), mx));
             return arith::AddFOp::create(b, acc, e).getResult();
           });
       denom = arith::AddFOp::create(
           b, denom,
           math::ExpOp::create(b, arith::SubFOp::create(b, sinkH, mx)));
+      storeF32(b, mx, mxs, bjh);
       storeF32(b, denom, denoms, bjh);
     });
 
-    // (c) o[b, j, h, d] = sum_e p_e kv_e[d], p = e / denom.
-    parallelForEach(b, qDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-      Value bi = ivs[0], j = ivs[1], h = ivs[2], d = ivs[3];
+    // (b') z <- p = exp(z - mx) / denom in place, one per (b, j, h, slot)
+    // (-inf slots become 0 and add nothing below).
+    parallelForEach(
+        b, {qDims[0], qDims[1], qDims[2], nSlots},
+        [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+          ValueRange bjh = ivs.take_front(3);
+          Value e = math::ExpOp::create(
+              b, arith::SubFOp::create(b, loadF32(b, z, ivs),
+                                       loadF32(b, mxs, bjh)));
+          storeF32(b, arith::DivFOp::create(b, e, loadF32(b, denoms, bjh)), z,
+                   ivs);
+        });
+
+    // (c) Partial sums over kSlotParts ranges of slots: partial[b, j, h,
+    // part, d] = sum_{slot in part} p_slot kv_slot[d], a thread per channel
+    // (neighbouring threads read neighbouring channels of a row) and enough
+    // threads at decode (64 heads x 512 channels would be only 1024 warps,
+    // each walking 640 slots) -- with fewer than kSlotParts query rows;
+    // prefill has threads enough and takes one part (no 8x buffer).
+    constexpr int64_t kSlotParts = 8;
+    Value fewRows = iCmp(b, arith::CmpIPredicate::ult,
+                         arith::MulIOp::create(b, qDims[0], qDims[1]),
+                         constIndex(b, kSlotParts));
+    Value partsV = arith::SelectOp::create(b, fewRows, constIndex(b, kSlotParts),
+                                           constIndex(b, 1));
+    Value partSize = arith::CeilDivUIOp::create(b, nSlots, partsV);
+    SmallVector<int64_t> partialShape(qShape.begin(), qShape.end());
+    partialShape.insert(partialShape.begin() + 3, ShapedType::kDynamic);
+    SmallVector<Value> partialDims{qDims[0], qDims[1], qDims[2], partsV,
+                                   qDims[3]};
+    Value partial =
+        allocBuffer(b, MemRefType::get(partialShape, f32), partialDims);
+    parallelForEach(b, partialDims, [&](ImplicitLocOpBuilder &b,
+                                        ValueRange ivs) {
+      Value bi = ivs[0], j = ivs[1], h = ivs[2], part = ivs[3], d = ivs[4];
       Query g = query(b, bi, j);
-      Value denom = loadF32(b, denoms, {bi, j, h});
+      // This part's slots [sLo, sHi).
+      Value sLo = arith::MulIOp::create(b, part, partSize);
+      Value sHi = iMin(b, iAdd(b, sLo, partSize), nSlots);
+      auto maxS = [&](Value x, Value y) {
+        return arith::MaxSIOp::create(b, x, y).getResult();
+      };
+      auto minS = [&](Value x, Value y) {
+        return arith::MinSIOp::create(b, x, y).getResult();
+      };
       auto weighted = [&](ImplicitLocOpBuilder &b, Value s, Value src,
                           ValueRange row, Value acc) {
-        Value p =
-            arith::DivFOp::create(b, loadF32(b, z, {bi, j, h, s}), denom);
+        Value p = loadF32(b, z, {bi, j, h, s});
         Value v = loadF32(b, src, concat(row, d));
         return arith::AddFOp::create(b, acc, arith::MulFOp::create(b, p, v))
             .getResult();
       };
-      Value o = reduce(b, g.lo, g.ringEnd, constF32(b, 0.0),
+      // Window positions u of this part: slot u - lo in [sLo, sHi).
+      Value uLo = iAdd(b, g.lo, sLo), uHi = iAdd(b, g.lo, sHi);
+      Value o = reduce(b, maxS(g.lo, uLo), minS(g.ringEnd, uHi),
+                       constF32(b, 0.0),
                        [&](ImplicitLocOpBuilder &b, Value u, Value acc) {
                          return weighted(b, iSub(b, u, g.lo), window,
                                          {g.slot, iRem(b, u, W)}, acc);
                        });
-      o = reduce(b, g.newBegin, g.end, o,
+      o = reduce(b, maxS(g.newBegin, uLo), minS(g.end, uHi), o,
                  [&](ImplicitLocOpBuilder &b, Value u, Value acc) {
                    return weighted(b, iSub(b, u, g.lo), kv,
                                    {bi, iSub(b, u, g.p0)}, acc);
                  });
+      // Compressed entries m of this part: slot W + m in [sLo, sHi).
+      Value mLo = maxS(zero, iSub(b, sLo, W));
+      Value mHi = minS(g.nCompressed, iSub(b, sHi, W));
       if (hca) {
-        o = reduce(b, g.nCompressed, o,
+        o = reduce(b, mLo, mHi, o,
                    [&](ImplicitLocOpBuilder &b, Value m, Value acc) {
                      return weighted(b, iAdd(b, W, m), entries, {g.slot, m},
                                      acc);
                    });
       } else if (select) {
-        o = reduce(b, g.nCompressed, o,
+        o = reduce(b, mLo, mHi, o,
                    [&](ImplicitLocOpBuilder &b, Value m, Value acc) {
                      std::array<Value, 2> sel = selected(b, bi, j, m);
                      return ifElse(
@@ -957,6 +902,17 @@ struct SparseAttentionLowering : BufferLowering<SparseAttentionOp> {
                          [&](ImplicitLocOpBuilder &) { return acc; });
                    });
       }
+      memref::StoreOp::create(b, o, partial, ivs);
+    });
+    // (d) o[b, j, h, d] = the parts added in order.
+    parallelForEach(b, qDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+      Value o = reduce(b, partsV, constF32(b, 0.0),
+                       [&](ImplicitLocOpBuilder &b, Value part, Value acc) {
+                         Value v = memref::LoadOp::create(
+                             b, partial,
+                             ValueRange{ivs[0], ivs[1], ivs[2], part, ivs[3]});
+                         return arith::AddFOp::create(b, acc, v).getResult();
+                       });
       storeF32(b, o, out, ivs);
     });
     rewriter.replaceOp(op, out);
@@ -995,6 +951,6 @@ struct StateCastLowering : OpConversionPattern<UnrealizedConversionCastOp> {
 void lowering::populateAttentionToLoopsPatterns(TypeConverter &converter,
                                                 RewritePatternSet &patterns) {
   patterns.add<WindowUpdateLowering, CompressorLowering, IndexerScoreLowering,
-               TopKLowering, SparseAttentionLowering, StateCastLowering>(
+               SparseAttentionLowering, StateCastLowering>(
       converter, patterns.getContext());
 }

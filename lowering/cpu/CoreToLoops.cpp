@@ -47,30 +47,35 @@ struct RmsNormLowering : BufferLowering<RmsNormOp> {
     Value out = allocBuffer(b, bufferType(op.getType()), dims);
     int64_t k = cast<MemRefType>(x.getType()).getShape().back();
     double eps = op.getEps().convertToDouble();
-    // One iteration per row; the row's sum of squares stays sequential.
-    parallelForEach(b, ArrayRef<Value>(dims).drop_back(),
-            [&](ImplicitLocOpBuilder &b, ValueRange row) {
-              auto at = [&](Value i) {
-                SmallVector<Value> idx(row.begin(), row.end());
-                idx.push_back(i);
-                return idx;
-              };
-              Value sumSq = reduce(b, dims.back(), constF32(b, 0.0),
-                                   [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
-                                     Value v = loadF32(b, x, at(i));
-                                     return arith::AddFOp::create(
-                                         b, acc, arith::MulFOp::create(b, v, v));
-                                   });
-              Value mean = arith::DivFOp::create(b, sumSq, constF32(b, double(k)));
-              Value inv = math::RsqrtOp::create(
-                  b, arith::AddFOp::create(b, mean, constF32(b, eps)));
-              forEach(b, {dims.back()}, [&](ImplicitLocOpBuilder &b, ValueRange i) {
-                Value y = arith::MulFOp::create(b, loadF32(b, x, at(i[0])), inv);
-                if (Value w = adaptor.getWeight())
-                  y = arith::MulFOp::create(b, y, loadF32(b, w, {i[0]}));
-                storeF32(b, y, out, at(i[0]));
-              });
-            });
+    // Two scf.parallel: per row the sum of squares (split across a warp's
+    // lanes on the GPU) and its rsqrt into `inv`, then per element.
+    ArrayRef<Value> rows = ArrayRef<Value>(dims).drop_back();
+    auto xType = cast<MemRefType>(x.getType());
+    SmallVector<int64_t> rowShape(xType.getShape().drop_back());
+    Value inv = allocBuffer(b, MemRefType::get(rowShape, b.getF32Type()), rows);
+    int64_t laneChunk =
+        std::max<int64_t>(1, 128 / xType.getElementTypeBitWidth());
+    parallelForEach(b, rows, [&](ImplicitLocOpBuilder &b, ValueRange row) {
+      Value sumSq = splitReduce(
+          b, dims.back(), constF32(b, 0.0), laneChunk,
+          [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
+            Value v = loadF32(b, x, concat(row, i));
+            return arith::AddFOp::create(b, acc, arith::MulFOp::create(b, v, v));
+          });
+      Value mean = arith::DivFOp::create(b, sumSq, constF32(b, double(k)));
+      memref::StoreOp::create(
+          b,
+          math::RsqrtOp::create(b,
+                                arith::AddFOp::create(b, mean, constF32(b, eps))),
+          inv, row);
+    });
+    parallelForEach(b, dims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+      Value r = memref::LoadOp::create(b, inv, ivs.drop_back());
+      Value y = arith::MulFOp::create(b, loadF32(b, x, ivs), r);
+      if (Value w = adaptor.getWeight())
+        y = arith::MulFOp::create(b, y, loadF32(b, w, {ivs.back()}));
+      storeF32(b, y, out, ivs);
+    });
     rewriter.replaceOp(op, out);
     return success();
   }
@@ -118,26 +123,109 @@ static SmallVector<Value> rowIndex(ValueRange prefix, Value last) {
   return concat(prefix, ValueRange{last});
 }
 
+/// Rows of a weight-times-activations product one iteration takes when
+/// there are at least this many rows: each weight element is loaded and
+/// decoded once for all of them (prefill), not once per row.
+static constexpr int64_t kRowTile = 8;
+
+/// The row index (one value per dim of `rowDims`) of flat row `f`.
+static SmallVector<Value> rowAt(ImplicitLocOpBuilder &b, Value f,
+                                ArrayRef<Value> rowDims) {
+  SmallVector<Value> idx(rowDims.size());
+  for (int64_t d = int64_t(rowDims.size()) - 1; d >= 0; --d) {
+    if (d == 0) {
+      idx[d] = f;
+      break;
+    }
+    idx[d] = arith::RemUIOp::create(b, f, rowDims[d]);
+    f = arith::DivUIOp::create(b, f, rowDims[d]);
+  }
+  return idx;
+}
+
 /// y[row..., o] = sum_{i < k} xRow(row, i) * W[o, i] for o < out, in f32,
-/// the products added in order of i (the reference's GEMMs are fp32), for
-/// every row of `rowDims`: one scf.parallel over rows x outputs. `xRow`
-/// reads one (already rounded) activation value of a row.
+/// for every row of `rowDims`. `xRow` reads one (already rounded)
+/// activation value of a row. Each sum is a split reduction over i (a warp
+/// per output on the GPU, its lanes reading neighbouring weights). With
+/// fewer than kRowTile rows (decode) one scf.parallel over rows x outputs;
+/// otherwise (prefill) one over row tiles x outputs, each iteration
+/// carrying kRowTile sums that share every weight load. Both add each sum's
+/// terms in the same order, so the choice never changes a result.
 static void emitRowsTimesWeightT(
     ImplicitLocOpBuilder &b, const WeightAccess &w, int64_t out, int64_t k,
     Value result, ArrayRef<Value> rowDims,
     function_ref<Value(ImplicitLocOpBuilder &, ValueRange, Value)> xRow) {
-  parallelForEach(
-      b, concat(rowDims, {constIndex(b, out)}),
-      [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-        ValueRange row = ivs.drop_back();
-        Value o = ivs.back();
-        Value acc = reduce(b, constIndex(b, k), constF32(b, 0.0),
-                           [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
-                             Value prod = arith::MulFOp::create(
-                                 b, xRow(b, row, i), loadWeight(b, w, {o, i}));
-                             return arith::AddFOp::create(b, acc, prod);
-                           });
-        storeF32(b, acc, result, ivs);
+  Value rows = constIndex(b, 1);
+  for (Value d : rowDims)
+    rows = arith::MulIOp::create(b, rows, d);
+  Value tiled = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows,
+                                      constIndex(b, kRowTile));
+  int64_t chunk = weightLaneChunk(w);
+  scf::IfOp::create(
+      b, tiled,
+      [&](OpBuilder &nested, Location loc) {
+        ImplicitLocOpBuilder b(loc, nested);
+        Value tiles = arith::CeilDivUIOp::create(b, rows,
+                                                 constIndex(b, kRowTile));
+        Value last = arith::SubIOp::create(b, rows, constIndex(b, 1));
+        parallelForEach(
+            b, {tiles, constIndex(b, out)},
+            [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+              Value tile = ivs[0], o = ivs[1];
+              // Rows past the end read the last row and are not stored.
+              SmallVector<Value> flat;
+              SmallVector<SmallVector<Value>> row;
+              for (int64_t u = 0; u < kRowTile; ++u) {
+                flat.push_back(arith::AddIOp::create(
+                    b, arith::MulIOp::create(b, tile, constIndex(b, kRowTile)),
+                    constIndex(b, u)));
+                row.push_back(rowAt(
+                    b, arith::MinUIOp::create(b, flat.back(), last), rowDims));
+              }
+              SmallVector<Value> zeros(kRowTile, constF32(b, 0.0));
+              auto sums = scf::ForOp::create(
+                  b, constIndex(b, 0), constIndex(b, k), constIndex(b, 1),
+                  zeros,
+                  [&](OpBuilder &nb, Location loc, Value i, ValueRange acc) {
+                    ImplicitLocOpBuilder b(loc, nb);
+                    Value wv = loadWeight(b, w, {o, i});
+                    SmallVector<Value> next;
+                    for (int64_t u = 0; u < kRowTile; ++u)
+                      next.push_back(arith::AddFOp::create(
+                          b, acc[u],
+                          arith::MulFOp::create(b, xRow(b, row[u], i), wv)));
+                    scf::YieldOp::create(b, next);
+                  });
+              sums->setAttr(kSplitReduction, b.getI64IntegerAttr(chunk));
+              for (int64_t u = 0; u < kRowTile; ++u) {
+                Value inRange = arith::CmpIOp::create(
+                    b, arith::CmpIPredicate::ult, flat[u], rows);
+                scf::IfOp::create(b, inRange, [&](OpBuilder &nb, Location loc) {
+                  ImplicitLocOpBuilder b(loc, nb);
+                  storeF32(b, sums.getResult(u), result, rowIndex(row[u], o));
+                  scf::YieldOp::create(b);
+                });
+              }
+            });
+        scf::YieldOp::create(b);
+      },
+      [&](OpBuilder &nested, Location loc) {
+        ImplicitLocOpBuilder b(loc, nested);
+        parallelForEach(
+            b, concat(rowDims, {constIndex(b, out)}),
+            [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+              ValueRange row = ivs.drop_back();
+              Value o = ivs.back();
+              Value acc = splitReduce(
+                  b, constIndex(b, k), constF32(b, 0.0), chunk,
+                  [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
+                    Value prod = arith::MulFOp::create(
+                        b, xRow(b, row, i), loadWeight(b, w, {o, i}));
+                    return arith::AddFOp::create(b, acc, prod);
+                  });
+              storeF32(b, acc, result, ivs);
+            });
+        scf::YieldOp::create(b);
       });
 }
 
@@ -283,8 +371,9 @@ struct GroupedLinearLowering : BufferLowering<GroupedLinearOp> {
       Value g = ivs[ivs.size() - 2], j = ivs.back();
       Value wRow = arith::AddIOp::create(
           b, arith::MulIOp::create(b, g, constIndex(b, n)), j);
-      Value acc = reduce(b, constIndex(b, k), constF32(b, 0.0),
-                         [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
+      Value acc = splitReduce(
+          b, constIndex(b, k), constF32(b, 0.0), weightLaneChunk(w),
+          [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
                            Value xv = loadF32(b, x, rowIndex(row, i));
                            if (bf16)
                              xv = roundBF16(b, xv);

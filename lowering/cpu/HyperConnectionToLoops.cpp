@@ -23,10 +23,12 @@ using namespace mlir::ds4::lowering;
 
 /// mix[token..., r] = (fn[r, :] @ flatten(H[token])) *
 ///                     (1 / sqrt(mean(flatten(H[token])^2) + eps))
-/// for r < rows, into a fresh f32 buffer [tokens..., rows]: one scf.parallel
-/// over tokens x rows. Each iteration sums its token's squares alongside its
-/// dot product, both in flatten order (i, c) from 0, so both sums are the
-/// ones a separate pass would compute.
+/// for r < rows, into a fresh f32 buffer [tokens..., rows]. rows is small
+/// (2n + n^2 = 24, or n) and the sums long (n * d = 16384), so the sums are
+/// split in two launches: (tokens, rows, parts) each sums its token's
+/// squares alongside the dot product over one part of the flattened index
+/// i * d + c (a split reduction: a warp per part on the GPU) into `partial`;
+/// then (tokens, rows) adds the parts in order and scales.
 static Value computeMix(ImplicitLocOpBuilder &b, Value streams,
                         ArrayRef<Value> tokens, Value fn, int64_t rows,
                         int64_t n, int64_t d, double normEps) {
@@ -36,42 +38,73 @@ static Value computeMix(ImplicitLocOpBuilder &b, Value streams,
   Value rowsV = constIndex(b, rows);
   Value mix = allocBuffer(b, MemRefType::get(mixShape, b.getF32Type()),
                           concat(tokens, rowsV));
-  Value nV = constIndex(b, n), dV = constIndex(b, d);
+  Value dV = constIndex(b, d);
+  // Parts of at least 256 elements (a few lane steps each), at most 64.
+  int64_t flat = n * d, parts = 1;
+  while (parts < 64 && flat % (2 * parts) == 0 && flat / (2 * parts) >= 256)
+    parts *= 2;
+  int64_t partSize = flat / parts;
+  SmallVector<int64_t> partialShape(mixShape);
+  partialShape.append({parts, 2});
+  Value partsV = constIndex(b, parts);
+  Value partial =
+      allocBuffer(b, MemRefType::get(partialShape, b.getF32Type()),
+                  concat(tokens, {rowsV, partsV, constIndex(b, 2)}));
+  // 16 bytes of fn (the weight, read most) per lane step.
+  int64_t laneChunk = std::max<int64_t>(
+      1, 128 / cast<MemRefType>(fn.getType()).getElementTypeBitWidth());
+  parallelForEach(
+      b, concat(tokens, {rowsV, partsV}),
+      [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+        ValueRange token = ivs.drop_back(2);
+        Value r = ivs[ivs.size() - 2], part = ivs.back();
+        Value zero = constF32(b, 0.0);
+        Value lo = arith::MulIOp::create(b, part, constIndex(b, partSize));
+        Value hi = arith::AddIOp::create(b, lo, constIndex(b, partSize));
+        // {sum h^2, sum fn[r, col] * h} over col = i * d + c in the part.
+        auto sums = scf::ForOp::create(
+            b, lo, hi, constIndex(b, 1), ValueRange{zero, zero},
+            [&](OpBuilder &nb, Location loc, Value col, ValueRange acc) {
+              ImplicitLocOpBuilder b(loc, nb);
+              Value i = arith::DivUIOp::create(b, col, dV);
+              Value c = arith::RemUIOp::create(b, col, dV);
+              Value h = loadF32(b, streams, concat(token, {i, c}));
+              Value sq = arith::AddFOp::create(
+                  b, acc[0], arith::MulFOp::create(b, h, h));
+              Value dot = arith::AddFOp::create(
+                  b, acc[1],
+                  arith::MulFOp::create(b, loadF32(b, fn, {r, col}), h));
+              scf::YieldOp::create(b, ValueRange{sq, dot});
+            });
+        sums->setAttr(kSplitReduction, b.getI64IntegerAttr(laneChunk));
+        for (int64_t k = 0; k < 2; ++k)
+          memref::StoreOp::create(b, sums.getResult(k), partial,
+                                  concat(ivs, constIndex(b, k)));
+      });
   parallelForEach(
       b, concat(tokens, rowsV), [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-        ValueRange token = ivs.drop_back();
-        Value r = ivs.back();
         Value zero = constF32(b, 0.0);
-        // {sum h^2, sum fn[r, i*d + c] * h} over (i, c).
-        auto outer = scf::ForOp::create(
-            b, constIndex(b, 0), nV, constIndex(b, 1), ValueRange{zero, zero},
-            [&](OpBuilder &nb, Location loc, Value i, ValueRange acc) {
+        auto sums = scf::ForOp::create(
+            b, constIndex(b, 0), partsV, constIndex(b, 1),
+            ValueRange{zero, zero},
+            [&](OpBuilder &nb, Location loc, Value part, ValueRange acc) {
               ImplicitLocOpBuilder b(loc, nb);
-              auto inner = scf::ForOp::create(
-                  b, constIndex(b, 0), dV, constIndex(b, 1), acc,
-                  [&](OpBuilder &nb, Location loc, Value c, ValueRange acc) {
-                    ImplicitLocOpBuilder b(loc, nb);
-                    Value h = loadF32(b, streams, concat(token, {i, c}));
-                    Value sq = arith::AddFOp::create(
-                        b, acc[0], arith::MulFOp::create(b, h, h));
-                    // flatten(H)[i * d + c] = H[i, c]
-                    Value col = arith::AddIOp::create(
-                        b, arith::MulIOp::create(b, i, dV), c);
-                    Value dot = arith::AddFOp::create(
-                        b, acc[1],
-                        arith::MulFOp::create(b, loadF32(b, fn, {r, col}), h));
-                    scf::YieldOp::create(b, ValueRange{sq, dot});
-                  });
-              scf::YieldOp::create(b, inner.getResults());
+              SmallVector<Value> next;
+              for (int64_t k = 0; k < 2; ++k)
+                next.push_back(arith::AddFOp::create(
+                    b, acc[k],
+                    memref::LoadOp::create(
+                        b, partial, concat(ivs, {part, constIndex(b, k)}))));
+              scf::YieldOp::create(b, next);
             });
-        Value mean = arith::DivFOp::create(b, outer.getResult(0),
-                                           constF32(b, double(n * d)));
+        Value mean = arith::DivFOp::create(b, sums.getResult(0),
+                                           constF32(b, double(flat)));
         Value inv = arith::DivFOp::create(
             b, constF32(b, 1.0),
             math::SqrtOp::create(
                 b, arith::AddFOp::create(b, mean, constF32(b, normEps))));
         memref::StoreOp::create(
-            b, arith::MulFOp::create(b, outer.getResult(1), inv), mix, ivs);
+            b, arith::MulFOp::create(b, sums.getResult(1), inv), mix, ivs);
       });
   return mix;
 }
@@ -194,71 +227,61 @@ struct HcPreLowering : BufferLowering<HcPreOp> {
       });
 
       // C[j][k] = softmax_k(mix[2n + j*n + k] * scale[2] + base[...]) + hc_eps
+      // The n x n block lives in SSA values (n is static and small): the
+      // Sinkhorn iterations then stay in registers on the GPU instead of
+      // waiting on memory dozens of times. Same operations in the same
+      // order as the reference's loops.
       Value s2 = loadF32(b, scale, {constIndex(b, 2)});
-      auto cAt = [&](Value j, Value k) { return concat(t, {j, k}); };
-      forEach(b, {nV}, [&](ImplicitLocOpBuilder &b, ValueRange j) {
-        Value rowBase = arith::AddIOp::create(
-            b, constIndex(b, 2 * n), arith::MulIOp::create(b, j[0], nV));
-        forEach(b, {nV}, [&](ImplicitLocOpBuilder &b, ValueRange k) {
-          Value r = arith::AddIOp::create(b, rowBase, k[0]);
-          Value z = arith::AddFOp::create(
+      SmallVector<Value> c(n * n);
+      for (int64_t j = 0; j < n; ++j) {
+        SmallVector<Value> z(n);
+        Value max = constF32(b, -INFINITY);
+        for (int64_t k = 0; k < n; ++k) {
+          Value r = constIndex(b, 2 * n + j * n + k);
+          z[k] = arith::AddFOp::create(
               b, arith::MulFOp::create(b, mixAt(b, r), s2),
               loadF32(b, base, {r}));
-          memref::StoreOp::create(b, z, comb, cAt(j[0], k[0]));
-        });
-        Value max = reduce(b, nV, constF32(b, -INFINITY),
-                           [&](ImplicitLocOpBuilder &b, Value k, Value acc) {
-                             return arith::MaximumFOp::create(
-                                 b, acc,
-                                 memref::LoadOp::create(b, comb, cAt(j[0], k)));
-                           });
-        Value sum = reduce(b, nV, constF32(b, 0.0),
-                           [&](ImplicitLocOpBuilder &b, Value k, Value acc) {
-                             Value e = math::ExpOp::create(
-                                 b, arith::SubFOp::create(
-                                        b,
-                                        memref::LoadOp::create(b, comb,
-                                                               cAt(j[0], k)),
-                                        max));
-                             memref::StoreOp::create(b, e, comb, cAt(j[0], k));
-                             return arith::AddFOp::create(b, acc, e);
-                           });
-        forEach(b, {nV}, [&](ImplicitLocOpBuilder &b, ValueRange k) {
-          Value e = memref::LoadOp::create(b, comb, cAt(j[0], k[0]));
-          Value c = arith::AddFOp::create(b, arith::DivFOp::create(b, e, sum),
-                                          eps);
-          memref::StoreOp::create(b, c, comb, cAt(j[0], k[0]));
-        });
-      });
-
+          max = arith::MaximumFOp::create(b, max, z[k]);
+        }
+        Value sum = constF32(b, 0.0);
+        for (int64_t k = 0; k < n; ++k) {
+          z[k] = math::ExpOp::create(b, arith::SubFOp::create(b, z[k], max));
+          sum = arith::AddFOp::create(b, sum, z[k]);
+        }
+        for (int64_t k = 0; k < n; ++k)
+          c[j * n + k] =
+              arith::AddFOp::create(b, arith::DivFOp::create(b, z[k], sum), eps);
+      }
       // C[j][k] /= (sum_{j'} C[j'][k] + hc_eps)  (columns, byRows = false) or
       // C[j][k] /= (sum_{k'} C[j][k'] + hc_eps)  (rows, byRows = true).
-      auto normalize = [&](ImplicitLocOpBuilder &b, bool byRows) {
-        auto at = [&](Value line, Value m) {
-          return byRows ? cAt(line, m) : cAt(m, line);
-        };
-        forEach(b, {nV}, [&](ImplicitLocOpBuilder &b, ValueRange line) {
-          Value sum = reduce(b, nV, constF32(b, 0.0),
-                             [&](ImplicitLocOpBuilder &b, Value m, Value acc) {
-                               return arith::AddFOp::create(
-                                   b, acc,
-                                   memref::LoadOp::create(b, comb,
-                                                          at(line[0], m)));
-                             });
+      auto normalize = [&](ImplicitLocOpBuilder &b, SmallVector<Value> &c,
+                           bool byRows) {
+        for (int64_t line = 0; line < n; ++line) {
+          auto at = [&](int64_t m) {
+            return byRows ? line * n + m : m * n + line;
+          };
+          Value sum = constF32(b, 0.0);
+          for (int64_t m = 0; m < n; ++m)
+            sum = arith::AddFOp::create(b, sum, c[at(m)]);
           Value denom = arith::AddFOp::create(b, sum, eps);
-          forEach(b, {nV}, [&](ImplicitLocOpBuilder &b, ValueRange m) {
-            Value c = memref::LoadOp::create(b, comb, at(line[0], m[0]));
-            memref::StoreOp::create(b, arith::DivFOp::create(b, c, denom), comb,
-                                    at(line[0], m[0]));
-          });
-        });
+          for (int64_t m = 0; m < n; ++m)
+            c[at(m)] = arith::DivFOp::create(b, c[at(m)], denom);
+        }
       };
-      normalize(b, /*byRows=*/false);
-      forEach(b, {constIndex(b, iters - 1)},
-              [&](ImplicitLocOpBuilder &b, ValueRange) {
-                normalize(b, /*byRows=*/true);
-                normalize(b, /*byRows=*/false);
-              });
+      normalize(b, c, /*byRows=*/false);
+      auto sinkhorn = scf::ForOp::create(
+          b, constIndex(b, 0), constIndex(b, iters - 1), constIndex(b, 1), c,
+          [&](OpBuilder &nb, Location loc, Value, ValueRange acc) {
+            ImplicitLocOpBuilder b(loc, nb);
+            SmallVector<Value> cur(acc.begin(), acc.end());
+            normalize(b, cur, /*byRows=*/true);
+            normalize(b, cur, /*byRows=*/false);
+            scf::YieldOp::create(b, cur);
+          });
+      for (int64_t j = 0; j < n; ++j)
+        for (int64_t k = 0; k < n; ++k)
+          memref::StoreOp::create(b, sinkhorn.getResult(j * n + k), comb,
+                                  concat(t, {constIndex(b, j), constIndex(b, k)}));
     });
     collapseStreams(b, streams, tokens, mix, base, scale, n, d, hcEps, xIn);
     rewriter.replaceOp(op, {xIn, post, comb});

@@ -66,6 +66,7 @@ struct LowerToLoopsPass
     lowering::populateCoreToLoopsPatterns(converter, patterns);
     lowering::populateHyperConnectionToLoopsPatterns(converter, patterns);
     lowering::populateAttentionToLoopsPatterns(converter, patterns);
+    lowering::populateTopkToLoopsPatterns(converter, patterns);
     lowering::populateMoeToLoopsPatterns(converter, patterns);
     lowering::populateTensorToLoopsPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,

@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include <algorithm>
 
 using namespace mlir;
 using namespace mlir::ds4;
@@ -85,6 +86,19 @@ Value lowering::reduce(ImplicitLocOpBuilder &b, Value ub, Value init,
   return reduce(b, constIndex(b, 0), ub, init, body);
 }
 
+Value lowering::splitReduce(ImplicitLocOpBuilder &b, Value lb, Value ub,
+                            Value init, int64_t laneChunk, ReduceBody body) {
+  Value result = reduce(b, lb, ub, init, body);
+  result.getDefiningOp()->setAttr(kSplitReduction,
+                                  b.getI64IntegerAttr(laneChunk));
+  return result;
+}
+
+Value lowering::splitReduce(ImplicitLocOpBuilder &b, Value ub, Value init,
+                            int64_t laneChunk, ReduceBody body) {
+  return splitReduce(b, constIndex(b, 0), ub, init, laneChunk, body);
+}
+
 SmallVector<Value> lowering::concat(ValueRange ivs, ValueRange more) {
   SmallVector<Value> idx(ivs.begin(), ivs.end());
   idx.append(more.begin(), more.end());
@@ -131,62 +145,42 @@ Value lowering::loadIndex(ImplicitLocOpBuilder &b, Value memref,
 //===----------------------------------------------------------------------===//
 
 // e4m3fn: sign | 4-bit exponent (bias 7) | 3-bit mantissa; exponent 0 is
-// subnormal (m * 2^-9); 0x7F/0xFF are NaN.
+// subnormal (m * 2^-9); 0x7F/0xFF are NaN. The 7 magnitude bits placed at
+// f32 bits 20..26 read as 2^(e-127) (1 + m/8) -- or, for e = 0, as the f32
+// subnormal m * 2^-129 -- so one exact multiply by 2^120 gives the value in
+// both cases: a handful of integer ops per weight, which the GPU's
+// memory-bound matrix-vector kernels need (f32 subnormals are not flushed
+// on either target).
 Value lowering::decodeE4M3(ImplicitLocOpBuilder &b, Value code) {
   Type i32 = b.getI32Type();
   Value bits = arith::ExtUIOp::create(b, i32, code);
-  Value exp = arith::AndIOp::create(
-      b, arith::ShRUIOp::create(b, bits, constI32(b, 3)), constI32(b, 15));
-  Value man = arith::AndIOp::create(b, bits, constI32(b, 7));
-  Value sign = arith::AndIOp::create(b, bits, constI32(b, 0x80));
-  // Normal: f32 bits = sign<<24 | (exp + 120) << 23 | man << 20.
-  Value normal = arith::OrIOp::create(
-      b,
-      arith::ShLIOp::create(
-          b, arith::AddIOp::create(b, exp, constI32(b, 120)), constI32(b, 23)),
-      arith::ShLIOp::create(b, man, constI32(b, 20)));
-  Value normalF = arith::BitcastOp::create(b, b.getF32Type(), normal);
-  Value subnormalF = arith::MulFOp::create(
-      b, arith::UIToFPOp::create(b, b.getF32Type(), man), constF32(b, 0x1p-9));
-  Value isSub = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, exp,
-                                      constI32(b, 0));
-  Value mag = arith::SelectOp::create(b, isSub, subnormalF, normalF);
-  Value isNaN = arith::CmpIOp::create(
-      b, arith::CmpIPredicate::eq, arith::AndIOp::create(b, bits, constI32(b, 0x7F)),
-      constI32(b, 0x7F));
-  mag = arith::SelectOp::create(b, isNaN, constF32(b, NAN), mag);
-  Value negative = arith::CmpIOp::create(b, arith::CmpIPredicate::ne, sign,
-                                         constI32(b, 0));
-  return arith::SelectOp::create(b, negative, arith::NegFOp::create(b, mag),
-                                 mag);
+  Value mag = arith::AndIOp::create(b, bits, constI32(b, 0x7F));
+  Value sign = arith::ShLIOp::create(
+      b, arith::AndIOp::create(b, bits, constI32(b, 0x80)), constI32(b, 24));
+  Value placed = arith::OrIOp::create(
+      b, sign, arith::ShLIOp::create(b, mag, constI32(b, 20)));
+  Value value = arith::MulFOp::create(
+      b, arith::BitcastOp::create(b, b.getF32Type(), placed),
+      constF32(b, 0x1p120));
+  Value isNaN = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, mag,
+                                      constI32(b, 0x7F));
+  return arith::SelectOp::create(b, isNaN, constF32(b, NAN), value);
 }
 
-// e2m1 codes 0-7: 0, .5, 1, 1.5, 2, 3, 4, 6; 8-15 the negatives.
+// e2m1 codes 0-7: 0, .5, 1, 1.5, 2, 3, 4, 6; 8-15 the negatives. As for
+// e4m3: the 3 magnitude bits at f32 bits 22..24 read as 2^(e-127) (1 + m/2)
+// (e = 0: the subnormal m * 2^-127), times 2^126.
 Value lowering::decodeE2M1(ImplicitLocOpBuilder &b, Value nibble) {
   Type i32 = b.getI32Type();
-  Value code = arith::AndIOp::create(b, arith::ExtUIOp::create(b, i32, nibble),
-                                     constI32(b, 15));
-  Value mag = arith::AndIOp::create(b, code, constI32(b, 7));
-  Value e = arith::ShRUIOp::create(b, mag, constI32(b, 1));
-  Value m = arith::AndIOp::create(b, mag, constI32(b, 1));
-  // e = 0: m * 0.5; e >= 1: (1 + m/2) * 2^(e-1).
-  Value mF = arith::UIToFPOp::create(b, b.getF32Type(), m);
-  Value sub = arith::MulFOp::create(b, mF, constF32(b, 0.5));
-  Value pow = arith::BitcastOp::create(
-      b, b.getF32Type(),
-      arith::ShLIOp::create(b, arith::AddIOp::create(b, e, constI32(b, 126)),
-                            constI32(b, 23)));
-  Value normal = arith::MulFOp::create(
-      b, arith::AddFOp::create(b, constF32(b, 1.0),
-                               arith::MulFOp::create(b, mF, constF32(b, 0.5))),
-      pow);
-  Value isSub = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, e,
-                                      constI32(b, 0));
-  Value value = arith::SelectOp::create(b, isSub, sub, normal);
-  Value negative = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, code,
-                                         constI32(b, 8));
-  return arith::SelectOp::create(b, negative, arith::NegFOp::create(b, value),
-                                 value);
+  Value code = arith::ExtUIOp::create(b, i32, nibble);
+  Value sign = arith::ShLIOp::create(
+      b, arith::AndIOp::create(b, code, constI32(b, 8)), constI32(b, 28));
+  Value mag = arith::ShLIOp::create(
+      b, arith::AndIOp::create(b, code, constI32(b, 7)), constI32(b, 22));
+  Value placed = arith::OrIOp::create(b, sign, mag);
+  return arith::MulFOp::create(
+      b, arith::BitcastOp::create(b, b.getF32Type(), placed),
+      constF32(b, 0x1p126));
 }
 
 // e8m0: 2^(code - 127); code 0 is 2^-127 (an f32 subnormal); 255 is NaN.
@@ -201,6 +195,13 @@ Value lowering::decodeE8M0(ImplicitLocOpBuilder &b, Value code) {
                                       constI32(b, 255));
   Value v = arith::SelectOp::create(b, isZero, constF32(b, 0x1p-127), normal);
   return arith::SelectOp::create(b, isNaN, constF32(b, NAN), v);
+}
+
+int64_t lowering::weightLaneChunk(const WeightAccess &w) {
+  if (std::optional<PackedWeightLayout> layout = getPackedWeightLayout(w.type))
+    return layout->format == QuantFormat::fp8_e4m3 ? 16 : 32;
+  unsigned bits = w.type.getElementType().getIntOrFloatBitWidth();
+  return std::max<int64_t>(1, 128 / bits);
 }
 
 Value lowering::loadWeight(ImplicitLocOpBuilder &b, const WeightAccess &w,

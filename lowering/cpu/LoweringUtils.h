@@ -54,6 +54,23 @@ Value reduce(ImplicitLocOpBuilder &b, Value lb, Value ub, Value init,
              ReduceBody body);
 Value reduce(ImplicitLocOpBuilder &b, Value ub, Value init, ReduceBody body);
 
+/// The attribute on a reduction loop (scf.for with one iter_arg) that a
+/// target may split across the lanes of a warp: the loop's body combines
+/// its accumulator once, by addf/addi/maximumf/minimumf, and only reads
+/// memory; consecutive iterations read consecutive addresses. Its value is
+/// the number of consecutive iterations one lane takes per step (a 16-byte
+/// load's worth of the element read most). The CPU ignores it.
+inline constexpr llvm::StringLiteral kSplitReduction = "ds4.split_reduction";
+
+/// reduce(), marked kSplitReduction with `laneChunk` iterations per lane
+/// step. The order the terms are added in is then target-defined: use it
+/// where the reference's own order is a BLAS dot product (linear, logits,
+/// norms, scores), not where a rounding depends on the order.
+Value splitReduce(ImplicitLocOpBuilder &b, Value lb, Value ub, Value init,
+                  int64_t laneChunk, ReduceBody body);
+Value splitReduce(ImplicitLocOpBuilder &b, Value ub, Value init,
+                  int64_t laneChunk, ReduceBody body);
+
 /// `ivs` followed by `more` (an element index from a row index and a column).
 SmallVector<Value> concat(ValueRange ivs, ValueRange more);
 
@@ -78,6 +95,11 @@ struct WeightAccess {
   Value buffer;
   RankedTensorType type;
 };
+
+/// Iterations along a weight row per 16-byte load of its codes: the
+/// laneChunk of a split reduction that walks the row (fp4 32, fp8 16,
+/// bf16 8, f32 4).
+int64_t weightLaneChunk(const WeightAccess &w);
 /// W[idx] dequantized to f32. `idx` indexes the logical shape of `type`.
 Value loadWeight(ImplicitLocOpBuilder &b, const WeightAccess &w,
                  ValueRange idx);

@@ -28,11 +28,12 @@ static Value softplus(ImplicitLocOpBuilder &b, Value x) {
       math::Log1pOp::create(b, math::ExpOp::create(b, negAbs)));
 }
 
-/// sum_{i < size} w[prefix..., i] * v(i), v(i) an f32 value.
+/// sum_{i < size} w[prefix..., i] * v(i), v(i) an f32 value; a split
+/// reduction (a warp per row on the GPU).
 static Value dotRow(ImplicitLocOpBuilder &b, const WeightAccess &w,
                     ValueRange prefix, Value size,
                     function_ref<Value(ImplicitLocOpBuilder &, Value)> v) {
-  return reduce(b, size, constF32(b, 0.0),
+  return splitReduce(b, size, constF32(b, 0.0), weightLaneChunk(w),
                 [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
                   Value wi = loadWeight(b, w, concat(prefix, {i}));
                   Value vi = v(b, i);
@@ -87,7 +88,8 @@ struct MoeGateLowering : BufferLowering<MoeGateOp> {
     size_t rank = tokens.size();
 
     // s[t..., e] = score_func(weight[e] @ x[t]): one scf.parallel over
-    // tokens x experts into a fresh buffer.
+    // tokens x experts into a fresh buffer; the dot (dotRow) is a split
+    // reduction: a warp per score on the GPU.
     Value score = allocBuffer(
         b, f32Buffer(x, rank, {staticSize(experts)}), concat(tokens, experts));
     parallelForEach(
@@ -184,44 +186,68 @@ struct MoeGateLowering : BufferLowering<MoeGateOp> {
       return arith::AddFOp::create(b, s, loadF32(b, bias, {e}));
     };
     Value none = constIndex(b, -1);
+    Type i32 = b.getI32Type(), i64 = b.getI64Type();
+    auto cI64 = [&](ImplicitLocOpBuilder &b, int64_t v) {
+      return arith::ConstantOp::create(b, b.getI64IntegerAttr(v)).getResult();
+    };
     scf::ForOp::create(
         b, constIndex(b, 0), topk, constIndex(b, 1),
         ValueRange{constF32(b, INFINITY), none},
         [&](OpBuilder &nb, Location loc, Value k, ValueRange prev) {
           ImplicitLocOpBuilder b(loc, nb);
-          auto best = scf::ForOp::create(
-              b, constIndex(b, 0), experts, constIndex(b, 1),
-              ValueRange{constF32(b, -INFINITY), none},
-              [&](OpBuilder &nb, Location loc, Value e, ValueRange acc) {
-                ImplicitLocOpBuilder b(loc, nb);
+          // The best expert after the previous pick, as one max over
+          // packed (ordered key bits << 32 | 0xFFFFFFFF - e) -- a larger key
+          // wins, equal keys the lower expert -- so the scan is a split
+          // reduction (0: none after the previous pick).
+          Value packed = splitReduce(
+              b, experts, cI64(b, 0), 4,
+              [&](ImplicitLocOpBuilder &b, Value e, Value acc) {
                 Value v = key(b, e);
                 auto cmpF = [&](arith::CmpFPredicate p, Value l, Value r) {
                   return arith::CmpFOp::create(b, p, l, r).getResult();
                 };
-                auto cmpI = [&](arith::CmpIPredicate p, Value l, Value r) {
-                  return arith::CmpIOp::create(b, p, l, r).getResult();
-                };
-                // e comes after the previous pick in the order...
+                // e comes after the previous pick in the order.
                 Value after = arith::OrIOp::create(
                     b, cmpF(arith::CmpFPredicate::OLT, v, prev[0]),
                     arith::AndIOp::create(
                         b, cmpF(arith::CmpFPredicate::OEQ, v, prev[0]),
-                        cmpI(arith::CmpIPredicate::sgt, e, prev[1])));
-                // ...and before the best candidate so far (strictly: equal
-                // keys keep the lower expert).
-                Value better = arith::OrIOp::create(
-                    b, cmpI(arith::CmpIPredicate::slt, acc[1], constIndex(b, 0)),
-                    cmpF(arith::CmpFPredicate::OGT, v, acc[0]));
-                Value take = arith::AndIOp::create(b, after, better);
-                scf::YieldOp::create(
-                    b, ValueRange{arith::SelectOp::create(b, take, v, acc[0]),
-                                  arith::SelectOp::create(b, take, e, acc[1])});
+                        arith::CmpIOp::create(b, arith::CmpIPredicate::sgt, e,
+                                              prev[1])));
+                // Keys as unsigned integers in float order (-0.0 as +0.0,
+                // which compares equal to it).
+                Value bits = arith::BitcastOp::create(
+                    b, i32, arith::AddFOp::create(b, v, constF32(b, 0.0)));
+                Value negative = arith::CmpIOp::create(
+                    b, arith::CmpIPredicate::slt, bits, constI32(b, 0));
+                Value ordered = arith::SelectOp::create(
+                    b, negative,
+                    arith::XOrIOp::create(b, bits, constI32(b, -1)),
+                    arith::OrIOp::create(b, bits, constI32(b, INT32_MIN)));
+                Value lowE = arith::SubIOp::create(
+                    b, cI64(b, 0xFFFFFFFFll),
+                    arith::IndexCastOp::create(b, i64, e));
+                Value p = arith::OrIOp::create(
+                    b,
+                    arith::ShLIOp::create(b, arith::ExtUIOp::create(b, i64, ordered),
+                                          cI64(b, 32)),
+                    lowE);
+                return arith::MaxUIOp::create(
+                    b, acc, arith::SelectOp::create(b, after, p, cI64(b, 0)));
               });
-          Value e = best.getResult(1);
+          Value found = arith::CmpIOp::create(b, arith::CmpIPredicate::ne,
+                                              packed, cI64(b, 0));
+          Value low = arith::AndIOp::create(b, packed, cI64(b, 0xFFFFFFFFll));
+          Value pick = arith::IndexCastOp::create(
+              b, b.getIndexType(),
+              arith::SubIOp::create(b, cI64(b, 0xFFFFFFFFll), low));
+          Value e = arith::SelectOp::create(b, found, pick, none);
+          Value safe = arith::SelectOp::create(b, found, pick, constIndex(b, 0));
+          Value v = arith::SelectOp::create(b, found, key(b, safe),
+                                            constF32(b, -INFINITY));
           memref::StoreOp::create(
               b, arith::IndexCastOp::create(b, b.getI32Type(), e), ids,
               concat(t, {k}));
-          scf::YieldOp::create(b, best.getResults());
+          scf::YieldOp::create(b, ValueRange{v, e});
         });
   }
 };
@@ -258,7 +284,7 @@ struct MoeExpertsLowering : BufferLowering<MoeExpertsOp> {
     std::optional<ActQuantAttr> actQuant = op.getActQuant();
     size_t rank = tokens.size();
 
-    // Up to four scf.parallel, each a separate pass over fresh buffers:
+    // Up to five scf.parallel, each a separate pass over fresh buffers:
     // (act_quant) x block-quantized, tokens x blocks;
     Value xq = x;
     if (actQuant) {
@@ -296,24 +322,33 @@ struct MoeExpertsLowering : BufferLowering<MoeExpertsOp> {
     if (actQuant)
       quantizeRows(b, h, h, concat(tokens, topk), inter, actQuant->getBlock(),
                    actQuant->getFormat());
-    // y[t..., c] = sum over k in order of w2[e, c] h[t, k] (* w in exact
-    // mode): tokens x channels.
+    // y[t..., k, c] = w2[e, c] h[t, k] (* w in exact mode): tokens x topk x
+    // channels (a warp per dot product on the GPU);
+    SmallVector<Value> yDims = concat(tokens, {topk, dim});
+    Value y = allocBuffer(
+        b, f32Buffer(x, rank, {staticSize(topk), staticSize(dim)}), yDims);
+    parallelForEach(b, yDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+      ValueRange tk = ivs.drop_back();
+      Value c = ivs.back();
+      Value e = loadIndex(b, adaptor.getIds(), tk);
+      Value v = dotRow(b, w2, {e, c}, inter,
+                       [&](ImplicitLocOpBuilder &b, Value i) {
+                         return memref::LoadOp::create(b, h, concat(tk, i))
+                             .getResult();
+                       });
+      if (!actQuant)
+        v = arith::MulFOp::create(b, v, loadF32(b, adaptor.getWeights(), tk));
+      memref::StoreOp::create(b, v, y, ivs);
+    });
+    // out[t..., c] = the y[t, k, c] added in order of k, through out's
+    // element type after each addition: tokens x channels.
     parallelForEach(b, dims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
       ValueRange t = ivs.drop_back();
       Value c = ivs.back();
       storeF32(b, constF32(b, 0.0), out, ivs);
       forEach(b, {topk}, [&](ImplicitLocOpBuilder &b, ValueRange k) {
-        Value e = loadIndex(b, adaptor.getIds(), concat(t, k));
-        Value y = dotRow(b, w2, {e, c}, inter,
-                         [&](ImplicitLocOpBuilder &b, Value i) {
-                           return memref::LoadOp::create(b, h,
-                                                         concat(t, {k[0], i}))
-                               .getResult();
-                         });
-        if (!actQuant)
-          y = arith::MulFOp::create(
-              b, y, loadF32(b, adaptor.getWeights(), concat(t, k)));
-        storeF32(b, arith::AddFOp::create(b, loadF32(b, out, ivs), y), out,
+        Value yk = memref::LoadOp::create(b, y, concat(t, {k[0], c}));
+        storeF32(b, arith::AddFOp::create(b, loadF32(b, out, ivs), yk), out,
                  ivs);
       });
     });

@@ -34,7 +34,17 @@ struct OutlineParallelPass
     for (func::FuncOp func : funcs) {
       if (func.isExternal())
         continue;
-      SmallVector<scf::ParallelOp> loops(func.front().getOps<scf::ParallelOp>());
+      // Top-level loops, also those in host-side branches (scf.if on sizes
+      // choosing between loop nests).
+      SmallVector<scf::ParallelOp> loops;
+      func.walk<WalkOrder::PreOrder>([&](Operation *op) {
+        if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
+          loops.push_back(loop);
+          return WalkResult::skip();
+        }
+        return isa<func::FuncOp, scf::IfOp>(op) ? WalkResult::advance()
+                                                 : WalkResult::skip();
+      });
       for (auto [k, loop] : llvm::enumerate(loops))
         if (failed(outline(func, loop, k)))
           return signalPassFailure();

@@ -5,8 +5,9 @@
 // groups can be worked on independently:
 //   CoreToLoops.cpp            weights, embedding, norms, rope, linear, ...
 //   HyperConnectionToLoops.cpp hc_expand, hc_pre, hc_post, hc_head
-//   AttentionToLoops.cpp       window_update, compressor, indexer, top-k,
+//   AttentionToLoops.cpp       window_update, compressor, indexer,
 //                              sparse attention
+//   TopkToLoops.cpp            top-k (the indexer's selection)
 //   MoeToLoops.cpp             moe_gate, moe_experts
 //   TensorToLoops.cpp          the upstream tensor/arith ops the builder uses
 //
@@ -45,6 +46,8 @@ void populateHyperConnectionToLoopsPatterns(TypeConverter &converter,
                                             RewritePatternSet &patterns);
 void populateAttentionToLoopsPatterns(TypeConverter &converter,
                                       RewritePatternSet &patterns);
+void populateTopkToLoopsPatterns(TypeConverter &converter,
+                                 RewritePatternSet &patterns);
 void populateMoeToLoopsPatterns(TypeConverter &converter,
                                 RewritePatternSet &patterns);
 void populateTensorToLoopsPatterns(TypeConverter &converter,

@@ -10,14 +10,19 @@
 #include "passes/Passes.h"
 
 #include "lowering/FlatIterations.h"
+#include "lowering/cpu/LoweringUtils.h"
+#include "lowering/PreciseMath.h"
+#include "lowering/SplitReductions.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/SetVector.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -41,6 +46,10 @@ static bool staysOnHost(Operation *op) {
 
 /// Marks the launches of parallel loops (one iteration per thread).
 static constexpr llvm::StringLiteral kParallel = "ds4_parallel";
+/// The alignment the runtime guarantees for every buffer it passes.
+static constexpr int32_t kBufferAlignment = 16;
+/// Marks parallel launches that give each iteration a warp.
+static constexpr llvm::StringLiteral kPerWarp = "ds4_per_warp";
 
 /// The body of a launch with `threads` threads per block: (flat thread id).
 static Value flatThreadId(ImplicitLocOpBuilder &b, int64_t blockSize) {
@@ -71,50 +80,73 @@ struct MapToGpuPass : ds4::impl::Ds4MapToGpuBase<MapToGpuPass> {
       if (failed(copiesToLoops(func)) || failed(mapFunction(func)) ||
           failed(privatizeScratch(func)))
         return signalPassFailure();
+      assumeBufferAlignment(func);
       if (preciseMath)
         matchHostMath(func);
     }
   }
 
-  /// libdevice's single-precision functions are up to 2 ulp from glibc's,
-  /// and its rsqrt is an approximation; deploy precision rounds activations
-  /// to fp8, where one ulp can flip a rounding the CPU and the reference do
-  /// not. So device code evaluates f32 transcendentals in f64 (rounded once:
-  /// the correctly rounded f32 result but for rare double roundings, as
-  /// glibc's) and rsqrt as 1 / sqrt, which is what the host lowering emits.
+  /// Device code rounds transcendentals as the host does
+  /// (lowering/PreciseMath.h).
   void matchHostMath(func::FuncOp func) {
-    SmallVector<Operation *> ops;
-    func.walk([&](Operation *op) {
-      if (op->getDialect() && isa<math::MathDialect>(op->getDialect()) &&
-          op->getParentOfType<gpu::LaunchOp>() && op->getNumResults() == 1 &&
-          op->getResult(0).getType().isF32())
-        ops.push_back(op);
+    ds4::widenTranscendentals(func, [](Operation *op) {
+      return op->getParentOfType<gpu::LaunchOp>() != nullptr;
     });
-    for (Operation *op : ops) {
-      ImplicitLocOpBuilder b(op->getLoc(), op);
-      Value result;
-      if (auto rsqrt = dyn_cast<math::RsqrtOp>(op)) {
-        Value one = arith::ConstantOp::create(b, b.getF32FloatAttr(1.0f));
-        result = arith::DivFOp::create(
-            b, one, math::SqrtOp::create(b, rsqrt.getOperand()));
-      } else if (isa<math::ExpOp, math::Exp2Op, math::ExpM1Op, math::LogOp,
-                     math::Log1pOp, math::Log2Op, math::Log10Op, math::TanhOp,
-                     math::SinOp, math::CosOp, math::TanOp, math::AtanOp,
-                     math::ErfOp, math::PowFOp>(op)) {
-        SmallVector<Value> wide;
+  }
+
+  /// Every buffer a launch reads from the host side starts on a 16-byte
+  /// boundary (the device arena's blocks, the weight arena's 64-byte slots,
+  /// state buffers); saying so lets LLVM merge a lane's neighbouring scalar
+  /// loads into one 16-byte load.
+  void assumeBufferAlignment(func::FuncOp func) {
+    func.walk([&](gpu::LaunchOp launch) {
+      llvm::SetVector<Value> captured;
+      launch.getBody().walk([&](Operation *op) {
         for (Value v : op->getOperands())
-          wide.push_back(arith::ExtFOp::create(b, b.getF64Type(), v));
-        OperationState state(op->getLoc(), op->getName());
-        state.addOperands(wide);
-        state.addTypes(b.getF64Type());
-        state.addAttributes(op->getAttrs());
-        Operation *f64 = b.create(state);
-        result = arith::TruncFOp::create(b, b.getF32Type(), f64->getResult(0));
-      } else {
-        continue; // sqrt, abs, ... are exact or correctly rounded on both
+          if (isa<MemRefType>(v.getType()) &&
+              !launch.getBody().isAncestor(v.getParentRegion()))
+            captured.insert(v);
+      });
+      OpBuilder b(&launch.getBody().front(), launch.getBody().front().begin());
+      for (Value buffer : captured) {
+        auto assumed = memref::AssumeAlignmentOp::create(
+            b, buffer.getLoc(), buffer, b.getI32IntegerAttr(kBufferAlignment));
+        buffer.replaceUsesWithIf(assumed.getResult(), [&](OpOperand &use) {
+          return use.getOwner() != assumed &&
+                 launch.getBody().isAncestor(use.getOwner()->getParentRegion());
+        });
+        assumeStrideFactors(b, assumed.getResult());
       }
-      op->getResult(0).replaceAllUsesWith(result);
-      op->erase();
+    });
+  }
+
+  /// A dynamic stride of an identity-layout buffer is the product of the
+  /// sizes after it, so a multiple of their static part; the kernel only
+  /// sees it as a parameter. Stating the power-of-two part of that factor
+  /// keeps row starts provably aligned (rows of a [B, S, 4096] activation).
+  static void assumeStrideFactors(OpBuilder &b, Value buffer) {
+    auto type = cast<MemRefType>(buffer.getType());
+    if (!type.getLayout().isIdentity() || type.getRank() < 2 ||
+        type.hasStaticShape())
+      return;
+    Location loc = buffer.getLoc();
+    auto meta = memref::ExtractStridedMetadataOp::create(b, loc, buffer);
+    // factor = product of the static sizes after dim d (dynamic ones count
+    // as 1: the stride is still a multiple of the rest).
+    int64_t factor = 1;
+    for (int64_t d = type.getRank() - 1; d >= 0; --d) {
+      int64_t pow2 = factor & -factor; // the power-of-two part
+      if (pow2 > 1 && factor != 0) {
+        Value stride = meta.getStrides()[d];
+        Value low = arith::AndIOp::create(
+            b, loc, stride, arith::ConstantIndexOp::create(b, loc, pow2 - 1));
+        Value aligned = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::eq, low,
+            arith::ConstantIndexOp::create(b, loc, 0));
+        LLVM::AssumeOp::create(b, loc, aligned);
+      }
+      if (!type.isDynamicDim(d))
+        factor *= type.getDimSize(d);
     }
   }
 
@@ -140,12 +172,38 @@ struct MapToGpuPass : ds4::impl::Ds4MapToGpuBase<MapToGpuPass> {
     return success();
   }
 
-  LogicalResult mapFunction(func::FuncOp func) {
+  LogicalResult mapFunction(func::FuncOp func) { return mapBlock(func.front()); }
+
+  /// A host-side choice between loop nests (an scf.if on sizes whose
+  /// branches hold parallel loops, e.g. a tiled and an untiled variant).
+  static bool isHostBranch(Operation *op) {
+    auto branch = dyn_cast<scf::IfOp>(op);
+    if (!branch || branch->getNumResults() != 0)
+      return false;
+    WalkResult found = branch->walk([](scf::ParallelOp) {
+      return WalkResult::interrupt();
+    });
+    return found.wasInterrupted();
+  }
+
+  LogicalResult mapBlock(Block &block) {
     SmallVector<Operation *> ops;
-    for (Operation &op : func.front())
+    for (Operation &op : block)
       ops.push_back(&op);
     SmallVector<Operation *> group;
     for (Operation *op : ops) {
+      if (isa<scf::YieldOp>(op))
+        continue;
+      if (isHostBranch(op)) {
+        if (failed(flushSequential(group)))
+          return failure();
+        auto branch = cast<scf::IfOp>(op);
+        if (failed(mapBlock(branch.getThenRegion().front())) ||
+            (!branch.getElseRegion().empty() &&
+             failed(mapBlock(branch.getElseRegion().front()))))
+          return failure();
+        continue;
+      }
       if (staysOnHost(op)) {
         if (failed(flushSequential(group)))
           return failure();
@@ -181,6 +239,10 @@ struct MapToGpuPass : ds4::impl::Ds4MapToGpuBase<MapToGpuPass> {
     ImplicitLocOpBuilder b(group.front()->getLoc(), group.front());
     Value one = arith::ConstantIndexOp::create(b, 1);
     gpu::LaunchOp launch = createLaunch(b, one, one, one);
+    for (Operation *op : group)
+      op->walk([](scf::ForOp inner) {
+        inner->removeAttr(ds4::lowering::kSplitReduction);
+      });
     Operation *terminator = launch.getBody().front().getTerminator();
     for (Operation *op : group)
       op->moveBefore(terminator);
@@ -188,17 +250,40 @@ struct MapToGpuPass : ds4::impl::Ds4MapToGpuBase<MapToGpuPass> {
     return success();
   }
 
+  /// The outermost split reductions of `loop`'s body (marked ones nested in
+  /// them run whole on their lane).
+  static SmallVector<scf::ForOp> outermostSplits(Operation *root) {
+    SmallVector<scf::ForOp> splits;
+    root->walk<WalkOrder::PreOrder>([&](scf::ForOp inner) {
+      if (!ds4::isSplitReduction(inner))
+        return WalkResult::advance();
+      splits.push_back(inner);
+      return WalkResult::skip();
+    });
+    return splits;
+  }
+
   /// scf.parallel -> a launch of ceil(n / blockSize) blocks, one iteration
-  /// per thread, the flat id delinearized with the last dim fastest.
+  /// per thread, the flat id delinearized with the last dim fastest. An
+  /// iteration holding a split reduction gets a warp instead: its lanes
+  /// share the reduction and run the rest redundantly (the id is uniform
+  /// across a warp, so all control flow around the butterfly is too).
   LogicalResult mapParallel(scf::ParallelOp loop) {
     if (loop.getNumReductions() != 0)
       return loop.emitError("ds4-map-to-gpu: parallel loops with reductions "
                             "are not mapped yet");
+    bool perWarp = !outermostSplits(loop).empty();
+    if (perWarp && blockSize % ds4::kWarpLanes != 0)
+      return loop.emitError("ds4-map-to-gpu: block-size must be a multiple "
+                            "of 32 to give iterations whole warps");
     ImplicitLocOpBuilder b(loop.getLoc(), loop);
     ds4::FlatIterations flat = ds4::flattenIterations(b, loop);
     Value total = flat.total;
+    Value lanes = arith::ConstantIndexOp::create(b, ds4::kWarpLanes);
+    Value threads =
+        perWarp ? arith::MulIOp::create(b, total, lanes).getResult() : total;
     Value size = arith::ConstantIndexOp::create(b, blockSize);
-    Value blocks = arith::CeilDivUIOp::create(b, total, size);
+    Value blocks = arith::CeilDivUIOp::create(b, threads, size);
     Value zero = arith::ConstantIndexOp::create(b, 0);
     Value nonEmpty =
         arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, total, zero);
@@ -207,7 +292,12 @@ struct MapToGpuPass : ds4::impl::Ds4MapToGpuBase<MapToGpuPass> {
     gpu::LaunchOp launch =
         createLaunch(b, blocks, size, arith::ConstantIndexOp::create(b, 1));
     launch->setAttr(kParallel, b.getUnitAttr());
-    Value id = flatThreadId(b, blockSize);
+    Value id = flatThreadId(b, blockSize), lane;
+    if (perWarp) {
+      lane = arith::RemUIOp::create(b, id, lanes);
+      id = arith::DivUIOp::create(b, id, lanes);
+      launch->setAttr(kPerWarp, b.getUnitAttr());
+    }
     Value inRange =
         arith::CmpIOp::create(b, arith::CmpIPredicate::ult, id, total);
     auto body = scf::IfOp::create(b, inRange, /*withElseRegion=*/false);
@@ -219,6 +309,13 @@ struct MapToGpuPass : ds4::impl::Ds4MapToGpuBase<MapToGpuPass> {
     for (Operation &op : loop.getBody()->without_terminator())
       b.clone(op, map);
     loop.erase();
+    for (scf::ForOp split : outermostSplits(launch))
+      if (failed(ds4::splitAcrossLanes(split, lane)))
+        return failure();
+    // Marks left inside split loops and in single-thread code mean nothing.
+    launch.walk([](scf::ForOp inner) {
+      inner->removeAttr(ds4::lowering::kSplitReduction);
+    });
     return success();
   }
 

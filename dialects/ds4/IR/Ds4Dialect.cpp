@@ -23,9 +23,10 @@ void Ds4Dialect::initialize() {
       >();
 }
 
-// The discardable ds4 attributes are the module's precision mode and the
-// weight arena layout (ds4-weight-arena, read by the artifact writer); an
-// unknown `ds4.*` attribute is almost always a typo, so it is rejected.
+// The discardable ds4 attributes are the module's precision mode, the
+// weight arena layout (ds4-weight-arena, read by the artifact writer) and
+// the split-reduction schedule hint on loops (lowering/cpu/LoweringUtils.h);
+// an unknown `ds4.*` attribute is almost always a typo, so it is rejected.
 LogicalResult Ds4Dialect::verifyOperationAttribute(Operation *op,
                                                    NamedAttribute attr) {
   if (attr.getName() == "ds4.weight_arena") {
@@ -36,6 +37,14 @@ LogicalResult Ds4Dialect::verifyOperationAttribute(Operation *op,
     if (!isa<ModuleOp>(op))
       return op->emitError() << "'ds4.weight_arena' belongs on the "
                                 "builtin.module";
+    return success();
+  }
+  if (attr.getName() == "ds4.split_reduction") {
+    auto chunk = dyn_cast<IntegerAttr>(attr.getValue());
+    if (!chunk || chunk.getInt() < 1 || op->getNumResults() == 0)
+      return op->emitError() << "'ds4.split_reduction' must be a positive "
+                                "integer on a loop with results, got "
+                             << attr.getValue();
     return success();
   }
   if (attr.getName() != getPrecisionAttrName())

@@ -8,6 +8,9 @@
 // CHECK: %[[BLOCKS:.*]] = arith.ceildivui %[[TOTAL:.*]], %[[C256]] : index
 // CHECK: scf.if
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[BLOCKS]], {{.*}}) threads({{.*}}) in ({{.*}} = %[[C256]],
+// Every buffer the launch reads or writes is known to start 16-byte aligned.
+// CHECK-DAG: %[[XA:.*]] = memref.assume_alignment %[[X]], 16
+// CHECK-DAG: %[[YA:.*]] = memref.assume_alignment %[[Y]], 16
 // CHECK: %[[TID:.*]] = gpu.thread_id x
 // CHECK: %[[BID:.*]] = gpu.block_id x
 // CHECK: %[[ID:.*]] = arith.addi {{.*}}, %[[TID]]
@@ -15,8 +18,8 @@
 // CHECK: scf.if %[[IN]]
 // CHECK: %[[J:.*]] = arith.remui %[[ID]]
 // CHECK: %[[I:.*]] = arith.divui %[[ID]]
-// CHECK: memref.load %[[X]]
-// CHECK: memref.store {{.*}}, %[[Y]]
+// CHECK: memref.load %[[XA]]
+// CHECK: memref.store {{.*}}, %[[YA]]
 // CHECK: gpu.terminator
 // CHECK-NOT: scf.parallel
 func.func @parallel(%x: memref<?x8xf32>, %y: memref<?x8xf32>) {
@@ -41,8 +44,9 @@ func.func @parallel(%x: memref<?x8xf32>, %y: memref<?x8xf32>) {
 // CHECK-LABEL: func.func @sequential
 // CHECK: %[[OUT:.*]] = memref.alloc() : memref<4xf32>
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[ONE:.*]], {{.*}} = %[[ONE]], {{.*}} = %[[ONE]]) threads({{.*}}) in ({{.*}} = %[[ONE]], {{.*}} = %[[ONE]], {{.*}} = %[[ONE]])
+// CHECK: %[[OUTA:.*]] = memref.assume_alignment %[[OUT]], 16
 // CHECK: scf.for
-// CHECK: memref.store {{.*}}, %[[OUT]]
+// CHECK: memref.store {{.*}}, %[[OUTA]]
 // CHECK: return %[[OUT]]
 func.func @sequential(%x: memref<4xf32>) -> memref<4xf32> {
   %c0 = arith.constant 0 : index
@@ -65,7 +69,7 @@ func.func @sequential(%x: memref<4xf32>) -> memref<4xf32> {
 // CHECK-LABEL: func.func @scratch
 // CHECK-NOT: memref.alloc(
 // CHECK: gpu.launch
-// CHECK-NEXT: %[[S:.*]] = memref.alloca() : memref<16xf32>
+// CHECK: %[[S:.*]] = memref.alloca() : memref<16xf32>
 // CHECK: memref.store {{.*}}, %[[S]]
 // CHECK-NOT: memref.dealloc
 func.func @scratch(%x: memref<?x16xf32>, %y: memref<?xf32>) {
@@ -123,6 +127,67 @@ func.func @dynamic_scratch(%x: memref<?xf32>) {
   scf.parallel (%i) = (%c0) to (%n) step (%c1) {
     %v = memref.load %x[%i] : memref<?xf32>
     memref.store %v, %s[%i] : memref<?xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// An iteration holding a split reduction gets a warp: 32 threads per
+// iteration, lane = id % 32, the iteration = id / 32; lane l starts at chunk
+// l (2 iterations per chunk, unrolled) and steps 32 chunks, then takes the
+// tail one iteration per lane; the partials meet in an xor butterfly.
+// CHECK-LABEL: func.func @split_reduction
+// CHECK: %[[C32:.*]] = arith.constant 32 : index
+// CHECK: %[[THREADS:.*]] = arith.muli %{{.*}}, %[[C32]] : index
+// CHECK: arith.ceildivui %[[THREADS]]
+// CHECK: gpu.launch
+// CHECK: memref.assume_alignment %{{.*}}, 16
+// CHECK: %[[LANE:.*]] = arith.remui %{{.*}}, %[[C32]]
+// CHECK: %[[ROW:.*]] = arith.divui %{{.*}}, %[[C32]]
+// CHECK: scf.for %{{.*}} = %[[LANE]] to %{{.*}} step %c32{{.*}} iter_args
+// CHECK-COUNT-2: memref.load
+// CHECK: scf.for
+// CHECK: gpu.shuffle  xor %{{.*}}, %{{.*}}, %{{.*}} : f32
+// CHECK-COUNT-4: gpu.shuffle  xor
+// CHECK: memref.store
+// CHECK-NOT: ds4.split_reduction
+func.func @split_reduction(%x: memref<?x100xf32>, %y: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c100 = arith.constant 100 : index
+  %zero = arith.constant 0.0 : f32
+  %n = memref.dim %x, %c0 : memref<?x100xf32>
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    %s = scf.for %k = %c0 to %c100 step %c1 iter_args(%acc = %zero) -> f32 {
+      %v = memref.load %x[%i, %k] : memref<?x100xf32>
+      %a = arith.addf %acc, %v : f32
+      scf.yield %a : f32
+    } {ds4.split_reduction = 2 : i64}
+    memref.store %s, %y[%i] : memref<?xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// A split reduction must combine its accumulator once by an associative op.
+func.func @not_a_reduction(%x: memref<?x100xf32>, %y: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c100 = arith.constant 100 : index
+  %zero = arith.constant 0.0 : f32
+  %n = memref.dim %x, %c0 : memref<?x100xf32>
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    // expected-error @+1 {{accumulator #0 of a split reduction is not combined once by an associative op with an identity}}
+    %s = scf.for %k = %c0 to %c100 step %c1 iter_args(%acc = %zero) -> f32 {
+      %v = memref.load %x[%i, %k] : memref<?x100xf32>
+      %a = arith.subf %acc, %v : f32
+      scf.yield %a : f32
+    } {ds4.split_reduction = 1 : i64}
+    memref.store %s, %y[%i] : memref<?xf32>
     scf.reduce
   }
   return

@@ -117,10 +117,18 @@ def apply_rope(x, positions, freqs, inverse=False):
     return out
 
 
-def attend_with_sink(q, keys, visible, sink, scale):
+def attend_with_sink(q, keys, visible, sink, scale, order_seed=None):
     """Softmax attention of queries q [S, H, D] over shared K = V entries keys [E, D], each query
     seeing the entries where visible [S, E] is true, with a per-head sink logit in the
-    denominator: p_e = exp(z_e) / (sum_visible exp(z) + exp(sink_h)), z_e = q . kv_e * scale."""
+    denominator: p_e = exp(z_e) / (sum_visible exp(z) + exp(sink_h)), z_e = q . kv_e * scale.
+    order_seed: sum over D and over the entries in another (equally valid) order."""
+    if order_seed is not None:
+        rng = np.random.default_rng((order_seed, *q.shape, *keys.shape))
+        dperm, eperm = rng.permutation(keys.shape[1]), rng.permutation(keys.shape[0])
+        q, keys, visible = q[..., dperm], keys[eperm][:, dperm], visible[:, eperm]
+        out = np.empty_like(q)
+        out[..., dperm] = attend_with_sink(q, keys, visible, sink, scale)
+        return out
     z = (q @ keys.T) * scale                                              # [S, H, E]
     z = np.where(visible[:, None, :], z, -np.inf)
     m = np.maximum(np.max(z, axis=-1, initial=-np.inf), sink)            # [S, H]
@@ -136,12 +144,16 @@ QUERY_BLOCK = 64   # queries scored together (bounds the [queries, heads, entrie
 
 class Model:
     def __init__(self, cfg: ModelConfig, weights: dict, precision: str = "exact",
-                 dtype=np.float32):
+                 dtype=np.float32, sum_order_seed: int | None = None):
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         self.cfg = cfg
         self.precision = precision
         self.dtype = np.dtype(dtype)
+        # The spec leaves the order of sums open; a seed permutes the reduction axes of every
+        # _gemm and of the attention (head dim, entries), giving another equally valid f32
+        # evaluation (tests use it to see how far rounding alone can move deploy logits).
+        self.sum_order_seed = sum_order_seed
         self.w = {k: (v.astype(self.dtype) if v.dtype.kind == "f" else v) for k, v in weights.items()}
         # GEMMs whose weights are stored as FP8/FP4 take fp8 activations in deployment mode.
         kinds = expected_tensors(cfg)
@@ -152,8 +164,10 @@ class Model:
                          if any(r == 4 for r in cfg.compress_ratios[:cfg.n_layers]) else None)
 
     @classmethod
-    def from_checkpoint(cls, cfg, path, precision="exact", dtype=np.float32):
-        return cls(cfg, load_weights(cfg, path, dtype=np.float64), precision, dtype)
+    def from_checkpoint(cls, cfg, path, precision="exact", dtype=np.float32,
+                        sum_order_seed=None):
+        return cls(cfg, load_weights(cfg, path, dtype=np.float64), precision, dtype,
+                   sum_order_seed)
 
     # --- state ------------------------------------------------------------------------------
     def new_state(self) -> SequenceState:
@@ -219,7 +233,12 @@ class Model:
         values with a power-of-two scale first when W is stored as FP8/FP4."""
         if self.precision == "deploy" and name in self.low_precision:
             x = quantize_blocks(x, 128, "e4m3")
-        return x @ self.w[name].T
+        w = self.w[name]
+        if self.sum_order_seed is not None:
+            seed = (self.sum_order_seed, *name.encode())
+            perm = np.random.default_rng(seed).permutation(w.shape[-1])
+            return x[..., perm] @ w[:, perm].T
+        return x @ w.T
 
     def _hc_mix(self, Hs, prefix):
         """mHC pre: returns (sub-layer input x_in, post [N, n], comb [N, n, n]); spec 3.1."""
@@ -320,7 +339,8 @@ class Model:
                             compressed[row, sel] = True
                 visible = np.concatenate([window, compressed], axis=1)
                 o[r0 + j0:r0 + j0 + len(t)] = attend_with_sink(
-                    q[r0 + j0:r0 + j0 + len(t)], keys, visible, sink, scale)
+                    q[r0 + j0:r0 + j0 + len(t)], keys, visible, sink, scale,
+                    self.sum_order_seed)
             for j in range(max(0, s - W), s):                 # the ring keeps the last W
                 ls.window[(p0 + j) % W] = kv[r0 + j]
 

@@ -6,27 +6,45 @@
 // RUN: ds4-opt %s --ds4-lower-to-loops | FileCheck %s
 
 // act_quant: x is rounded by its own scf.parallel (rows x blocks), then the
-// product is rows x outputs with the reduction over `in` inside.
+// product: with at least 8 rows, tiles of 8 rows x outputs (8 sums sharing
+// each weight load, one split reduction over `in`), else rows x outputs.
 // CHECK-LABEL: func.func @linear_act_quant
 // CHECK:       %[[XQ:.*]] = memref.alloc({{.*}}) : memref<?x?x8xf32>
 // CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} {
 // CHECK:         scf.for
 // CHECK:         memref.store {{.*}}, %[[XQ]]
 // CHECK:         scf.reduce
-// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to ({{.*}}, %c4{{.*}}) step
-// CHECK:         memref.load %[[XQ]]
-// CHECK:         scf.reduce
-// CHECK-NEXT:  }
-// CHECK-NEXT:  return
+// CHECK:       %[[TILED:.*]] = arith.cmpi uge, %{{.*}}, %c8
+// CHECK:       scf.if %[[TILED]] {
+// CHECK:         scf.parallel (%{{[^,]*}}, %{{[^)]*}}) = {{.*}} to ({{.*}}, %c4{{.*}}) step
+// CHECK:           scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK-COUNT-8:     memref.load %[[XQ]]
+// CHECK:           } {ds4.split_reduction = 16 : i64}
+// CHECK:           scf.reduce
+// CHECK:       } else {
+// CHECK:         scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to ({{.*}}, %c4{{.*}}) step
+// CHECK:           memref.load %[[XQ]]
+// CHECK:           } {ds4.split_reduction = 16 : i64}
+// CHECK:           scf.reduce
+// CHECK:       return
 func.func @linear_act_quant(%x: tensor<?x?x8xf32>, %w: tensor<4x8xf8E4M3FN, #ds4.quant<fp8_e4m3, block = [2, 4]>>) -> tensor<?x?x4xf32> {
   %y = ds4.linear %x, %w act_quant <fp8_e4m3, block = 4> : tensor<?x?x8xf32>, tensor<4x8xf8E4M3FN, #ds4.quant<fp8_e4m3, block = [2, 4]>> -> tensor<?x?x4xf32>
   return %y : tensor<?x?x4xf32>
 }
 
-// One iteration per row; the sum of squares is a loop inside.
+// Per row the sum of squares (a split reduction, 4 f32 per lane step) and
+// its rsqrt into a buffer, then one iteration per element.
 // CHECK-LABEL: func.func @rms_norm
+// CHECK:       %[[INV:.*]] = memref.alloc({{.*}}) : memref<?x?xf32>
 // CHECK:       scf.parallel (%{{[^,]*}}, %{{[^)]*}}) = {{.*}} {
 // CHECK:         scf.for {{.*}} iter_args
+// CHECK:         } {ds4.split_reduction = 4 : i64}
+// CHECK:         math.rsqrt
+// CHECK-NEXT:    memref.store %{{.*}}, %[[INV]]
+// CHECK:         scf.reduce
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to ({{.*}}, %c8{{.*}}) step
+// CHECK-NOT:     scf.for
+// CHECK:         memref.load %[[INV]]
 // CHECK:         scf.reduce
 // CHECK-NEXT:  }
 // CHECK-NEXT:  return
@@ -144,23 +162,64 @@ func.func @indexer_score(%q: tensor<?x?x2x8xf32>, %w: tensor<?x?x2xf32>, %keys: 
   return %s : tensor<?x?x?xf32>
 }
 
-// Slots x candidates: the padding slots (m >= min(k, count)) get -1, then
-// each candidate counts the scores that precede it (its rank: an scf.while
-// over the row that stops at k) and writes its index to slot rank < k. No
-// scratch.
+// Per radix pass (8 of 4 key bits): segments of a row (16 digit counts in
+// 4 i64 words, one split count), rows x digits (sums over the segments),
+// rows (the digit, into the state scratch); then the tie cut (segments: the
+// keys equal to T; rows: L by bisection), segments (selected counts),
+// candidates (a selected one writes its index and key at its position in
+// the selection) and slots (an entry's rank among the selection is its
+// slot; slots past kk get -1).
 // CHECK-LABEL: func.func @topk
 // CHECK:       %[[OUT:.*]] = memref.alloc({{.*}}) : memref<?x?x4xi32>
+// CHECK:       %[[STATE:.*]] = memref.alloc({{.*}}) : memref<?x?x4xi32>
+// CHECK:       %[[HIST:.*]] = memref.alloc({{.*}}) : memref<?x?x16x1xi32>
+// CHECK:       %[[TOTALS:.*]] = memref.alloc({{.*}}) : memref<?x?x16xi32>
+// CHECK:       %[[SELI:.*]] = memref.alloc({{.*}}) : memref<?x?x4xi32>
+// CHECK:       %[[SELK:.*]] = memref.alloc({{.*}}) : memref<?x?x4xi32>
 // CHECK-NOT:   memref.alloc
-// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %{{.*}}, %c4{{.*}}) step
-// CHECK-NOT:     scf.for
-// CHECK:         memref.store %{{.*}}, %[[OUT]]
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} step
+// CHECK:         scf.for {{.*}} -> (i64, i64, i64, i64) {
+// CHECK:         } {ds4.split_reduction = 4 : i64}
+// CHECK-COUNT-16: memref.store %{{.*}}, %[[HIST]]
 // CHECK:         scf.reduce
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %{{.*}}, %c16{{.*}}) step
+// CHECK:         scf.for {{.*}} -> (i32) {
+// CHECK:           memref.load %[[HIST]]
+// CHECK:         } {ds4.split_reduction = 4 : i64}
+// CHECK:         memref.store %{{.*}}, %[[TOTALS]]
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^)]*}}) = {{.*}} step
+// CHECK-NOT:     split_reduction
+// CHECK:         memref.store %{{.*}}, %[[STATE]]
+// CHECK-COUNT-7: scf.for {{.*}} -> (i64, i64, i64, i64) {
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} step
+// CHECK:         scf.if
+// CHECK:           scf.for {{.*}} -> (i32) {
+// CHECK:           } {ds4.split_reduction = 4 : i64}
+// CHECK:           memref.store %{{.*}}, %[[HIST]]
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^)]*}}) = {{.*}} step
+// CHECK:         scf.if {{.*}} -> (index) {
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %c32{{.*}} -> (index) {
+// CHECK:             } {ds4.split_reduction = 4 : i64}
+// CHECK:             } {ds4.split_reduction = 4 : i64}
+// CHECK:         memref.store %{{.*}}, %[[STATE]]
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} step
+// CHECK:           } {ds4.split_reduction = 4 : i64}
+// CHECK:           memref.store %{{.*}}, %[[HIST]]
 // CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %{{.*}}, %c5{{.*}}) step
-// CHECK-NOT:     memref.alloc
-// CHECK-NOT:     scf.for
-// CHECK:         scf.while {{.*}} : (index, index) -> (index, index)
+// CHECK:         scf.if
+// CHECK:           scf.if
+// CHECK:             } {ds4.split_reduction = 4 : i64}
+// CHECK:             } {ds4.split_reduction = 4 : i64}
+// CHECK:             memref.store %{{.*}}, %[[SELI]]
+// CHECK:             memref.store %{{.*}}, %[[SELK]]
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %{{.*}}, %c4{{.*}}) step
+// CHECK:         memref.load %[[SELI]]
+// CHECK:         memref.load %[[SELK]]
+// CHECK:         } {ds4.split_reduction = 4 : i64}
 // CHECK:         memref.store %{{.*}}, %[[OUT]]
-// CHECK:         scf.reduce
+// CHECK:       } else {
+// CHECK:         memref.store %{{.*}}, %[[OUT]]
+// CHECK:       scf.reduce
 // CHECK-NEXT:  }
 // CHECK-NEXT:  return
 func.func @topk(%s: tensor<?x?x5xf32>, %pos: tensor<?x?xi64>) -> tensor<?x?x4xi32> {
@@ -169,23 +228,38 @@ func.func @topk(%s: tensor<?x?x5xf32>, %pos: tensor<?x?xi64>) -> tensor<?x?x4xi3
 }
 
 // Logits (b, j, h, W + k = 4 + 3 slots) into a buffer, then per query the
-// maximum and the denominator (exp in place), then (b, j, h, d) the weighted
-// sums. No per-iteration scratch.
+// maximum and the denominator (split reductions), then (b, j, h, slot) the
+// probabilities in place, then (b, j, h, 8 slot ranges (1 with 8 or more
+// query rows), d) partial weighted sums and (b, j, h, d) their total. No per-iteration scratch.
 // CHECK-LABEL: func.func @sparse_attention_csa
 // CHECK:       %[[O:.*]] = memref.alloc({{.*}}) : memref<?x?x2x8xf32>
 // CHECK:       %[[Z:.*]] = memref.alloc({{.*}}) : memref<?x?x2x7xf32>
 // CHECK:       %[[DEN:.*]] = memref.alloc({{.*}}) : memref<?x?x2xf32>
 // CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %{{.*}}, %c2{{.*}}, %c7{{.*}}) step
 // CHECK-NOT:     memref.alloc
+// CHECK:         } {ds4.split_reduction = 4 : i64}
 // CHECK:         memref.store %{{.*}}, %[[Z]]
 // CHECK:         scf.reduce
+// CHECK:       %[[MX:.*]] = memref.alloc({{.*}}) : memref<?x?x2xf32>
 // CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %{{.*}}, %c2{{.*}}) step
 // CHECK:         scf.for {{.*}} -> (f32)
+// CHECK:         } {ds4.split_reduction = 4 : i64}
+// CHECK:         memref.store %{{.*}}, %[[MX]]
 // CHECK:         memref.store %{{.*}}, %[[DEN]]
 // CHECK:         scf.reduce
-// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %{{.*}}, %c2{{.*}}, %c8{{.*}}) step
-// CHECK-NOT:     memref.alloc
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %{{.*}}, %c2{{.*}}, %c7{{.*}}) step
+// CHECK:         memref.load %[[MX]]
 // CHECK:         memref.load %[[DEN]]
+// CHECK:         memref.store %{{.*}}, %[[Z]]
+// CHECK:         scf.reduce
+// CHECK:       %[[PART:.*]] = memref.alloc({{.*}}) : memref<?x?x2x?x8xf32>
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %{{.*}}, %c2{{.*}}, %{{.*}}, %c8{{.*}}) step
+// CHECK-NOT:     memref.alloc
+// CHECK:         memref.load %[[Z]]
+// CHECK:         memref.store %{{.*}}, %[[PART]]
+// CHECK:         scf.reduce
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %{{.*}}, %c2{{.*}}, %c8{{.*}}) step
+// CHECK:         memref.load %[[PART]]
 // CHECK:         memref.store %{{.*}}, %[[O]]
 // CHECK:         scf.reduce
 // CHECK-NEXT:  }
@@ -198,7 +272,7 @@ func.func @sparse_attention_csa(%q: tensor<?x?x2x8xf32>, %kv: tensor<?x?x8xf32>,
 }
 
 // HCA over entries of dynamic rows: the logits buffer has W + rows slots
-// (dynamic), the same three bands.
+// (dynamic), the same bands.
 // CHECK-LABEL: func.func @sparse_attention_hca
 // CHECK:       memref.alloc({{.*}}) : memref<?x?x2x8xf32>
 // CHECK:       %[[Z:.*]] = memref.alloc(%{{.*}}, %{{.*}}, %[[SLOTS:.*]]) : memref<?x?x2x?xf32>
@@ -209,8 +283,10 @@ func.func @sparse_attention_csa(%q: tensor<?x?x2x8xf32>, %kv: tensor<?x?x8xf32>,
 // CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %{{.*}}, %c2{{.*}}) step
 // CHECK-NOT:     memref.alloc
 // CHECK:         scf.reduce
-// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %{{.*}}, %c2{{.*}}, %c8{{.*}}) step
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %{{.*}}, %c2{{.*}}, %{{.*}}, %c8{{.*}}) step
 // CHECK-NOT:     memref.alloc
+// CHECK:         scf.reduce
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %{{.*}}, %c2{{.*}}, %c8{{.*}}) step
 // CHECK:         scf.reduce
 // CHECK-NEXT:  }
 // CHECK-NEXT:  return
@@ -221,11 +297,12 @@ func.func @sparse_attention_hca(%q: tensor<?x?x2x8xf32>, %kv: tensor<?x?x8xf32>,
   return %o : tensor<?x?x2x8xf32>
 }
 
-// Scores (tokens x experts) into a buffer, then per token the softmax, the
-// sequential top-k picks and the weights.
+// Scores (tokens x experts, the dot a split reduction) into a buffer, then
+// per token the softmax, the sequential top-k picks and the weights.
 // CHECK-LABEL: func.func @moe_gate
 // CHECK:       %[[S:.*]] = memref.alloc({{.*}}) : memref<?x6xf32>
 // CHECK:       scf.parallel (%{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %c6{{.*}}) step
+// CHECK:         } {ds4.split_reduction = 4 : i64}
 // CHECK:         memref.store {{.*}}, %[[S]]
 // CHECK:         scf.reduce
 // CHECK:       scf.parallel (%{{[^)]*}}) = {{.*}} {
@@ -238,15 +315,21 @@ func.func @moe_gate(%x: tensor<?x4xf32>, %gate: tensor<6x4xf32>) -> (tensor<?x2x
   return %w, %i : tensor<?x2xf32>, tensor<?x2xi32>
 }
 
-// h (tokens x topk x inter) into a buffer, then tokens x channels summing
+// h (tokens x topk x inter) into a buffer, then each expert's output
+// (tokens x topk x channels) into a buffer, then tokens x channels summing
 // the experts in order.
 // CHECK-LABEL: func.func @moe_experts
 // CHECK:       %[[H:.*]] = memref.alloc({{.*}}) : memref<?x2x3xf32>
 // CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} {
 // CHECK:         memref.store {{.*}}, %[[H]]
 // CHECK:         scf.reduce
-// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^)]*}}) = {{.*}} {
+// CHECK:       %[[Y:.*]] = memref.alloc({{.*}}) : memref<?x2x4xf32>
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} {
 // CHECK:         memref.load %[[H]]
+// CHECK:         memref.store {{.*}}, %[[Y]]
+// CHECK:         scf.reduce
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^)]*}}) = {{.*}} {
+// CHECK:         memref.load %[[Y]]
 // CHECK:         scf.reduce
 // CHECK-NEXT:  }
 // CHECK-NEXT:  return
@@ -254,6 +337,56 @@ func.func @moe_experts(%x: tensor<?x4xf32>, %rw: tensor<?x2xf32>, %ids: tensor<?
   %y = ds4.moe_experts %x, %rw, %ids experts(%w1, %w2, %w3) {swiglu_limit = 1.0 : f64}
       : (tensor<?x4xf32>, tensor<?x2xf32>, tensor<?x2xi32>, tensor<6x3x4xf32>, tensor<6x4x3xf32>, tensor<6x3x4xf32>) -> tensor<?x4xf32>
   return %y : tensor<?x4xf32>
+}
+
+// hc_pre: mix in two launches, (tokens x 15 rows x 1 part) each a split
+// reduction over its part of n * d with two sums (squares, dot), then tokens
+// x rows adding the parts; then per token post and the Sinkhorn
+// combination; then tokens x channels.
+// CHECK-LABEL: func.func @hc_pre
+// CHECK:       %[[MIX:.*]] = memref.alloc({{.*}}) : memref<?x15xf32>
+// CHECK:       %[[PART:.*]] = memref.alloc({{.*}}) : memref<?x15x1x2xf32>
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %c15{{.*}}, %c1{{.*}}) step
+// CHECK:         scf.for {{.*}} iter_args({{.*}}) -> (f32, f32)
+// CHECK:         } {ds4.split_reduction = 4 : i64}
+// CHECK:         memref.store %{{.*}}, %[[PART]]
+// CHECK:         scf.reduce
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %c15{{.*}}) step
+// CHECK:         memref.load %[[PART]]
+// CHECK:         memref.store %{{.*}}, %[[MIX]]
+// CHECK:         scf.reduce
+// CHECK:       scf.parallel (%{{[^)]*}}) = {{.*}} {
+// CHECK:         scf.reduce
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %c2{{.*}}) step
+// CHECK:         memref.load %[[MIX]]
+// CHECK:         scf.reduce
+// CHECK-NEXT:  }
+// CHECK-NEXT:  return
+func.func @hc_pre(%H: tensor<?x3x2xf32>, %fn: tensor<15x6xf32>, %base: tensor<15xf32>, %scale: tensor<3xf32>) -> (tensor<?x2xf32>, tensor<?x3xf32>, tensor<?x3x3xf32>) {
+  %x, %post, %comb = ds4.hc_pre %H, %fn, %base, %scale {sinkhorn_iters = 4 : i64, hc_eps = 1.0e-3 : f64, norm_eps = 1.0e-6 : f64}
+      : (tensor<?x3x2xf32>, tensor<15x6xf32>, tensor<15xf32>, tensor<3xf32>) -> (tensor<?x2xf32>, tensor<?x3xf32>, tensor<?x3x3xf32>)
+  return %x, %post, %comb : tensor<?x2xf32>, tensor<?x3xf32>, tensor<?x3x3xf32>
+}
+
+// hc_head: mix (tokens x n x parts, split reductions; then tokens x n),
+// then tokens x channels.
+// CHECK-LABEL: func.func @hc_head
+// CHECK:       %[[MIX:.*]] = memref.alloc({{.*}}) : memref<?x3xf32>
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %c3{{.*}}, %c1{{.*}}) step
+// CHECK:         } {ds4.split_reduction = 4 : i64}
+// CHECK:         scf.reduce
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %c3{{.*}}) step
+// CHECK:         memref.store %{{.*}}, %[[MIX]]
+// CHECK:         scf.reduce
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %c2{{.*}}) step
+// CHECK:         memref.load %[[MIX]]
+// CHECK:         scf.reduce
+// CHECK-NEXT:  }
+// CHECK-NEXT:  return
+func.func @hc_head(%H: tensor<?x3x2xf32>, %fn: tensor<3x6xf32>, %base: tensor<3xf32>, %scale: tensor<1xf32>) -> tensor<?x2xf32> {
+  %y = ds4.hc_head %H, %fn, %base, %scale {hc_eps = 1.0e-3 : f64, norm_eps = 1.0e-6 : f64}
+      : (tensor<?x3x2xf32>, tensor<3x6xf32>, tensor<3xf32>, tensor<1xf32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
 }
 
 // An elementwise tensor op in an entry function: all dims.
