@@ -38,71 +38,10 @@ namespace {
 // Small builders (index arithmetic, branches, dot products, rope)
 //===----------------------------------------------------------------------===//
 
-Value iAdd(ImplicitLocOpBuilder &b, Value x, Value y) {
-  return arith::AddIOp::create(b, x, y);
-}
-Value iSub(ImplicitLocOpBuilder &b, Value x, Value y) {
-  return arith::SubIOp::create(b, x, y);
-}
-Value iMul(ImplicitLocOpBuilder &b, Value x, Value y) {
-  return arith::MulIOp::create(b, x, y);
-}
-Value iDiv(ImplicitLocOpBuilder &b, Value x, Value y) {
-  return arith::DivUIOp::create(b, x, y);
-}
-Value iRem(ImplicitLocOpBuilder &b, Value x, Value y) {
-  return arith::RemUIOp::create(b, x, y);
-}
-Value iMin(ImplicitLocOpBuilder &b, Value x, Value y) {
-  return arith::MinSIOp::create(b, x, y);
-}
-Value iMax(ImplicitLocOpBuilder &b, Value x, Value y) {
-  return arith::MaxSIOp::create(b, x, y);
-}
-Value iCmp(ImplicitLocOpBuilder &b, arith::CmpIPredicate p, Value x, Value y) {
-  return arith::CmpIOp::create(b, p, x, y);
-}
-Value fMax(ImplicitLocOpBuilder &b, Value x, Value y) {
-  return arith::MaximumFOp::create(b, x, y);
-}
-
 /// An index value as f64 (positions for rope angles).
 Value indexToF64(ImplicitLocOpBuilder &b, Value v) {
   Value i64 = arith::IndexCastOp::create(b, b.getI64Type(), v);
   return arith::SIToFPOp::create(b, b.getF64Type(), i64);
-}
-
-SmallVector<Value> concat(ValueRange prefix, ValueRange rest) {
-  SmallVector<Value> idx(prefix.begin(), prefix.end());
-  idx.append(rest.begin(), rest.end());
-  return idx;
-}
-
-/// if (cond) body().
-void ifThen(ImplicitLocOpBuilder &b, Value cond,
-            function_ref<void(ImplicitLocOpBuilder &)> body) {
-  scf::IfOp::create(b, cond, [&](OpBuilder &nested, Location loc) {
-    ImplicitLocOpBuilder ib(loc, nested);
-    body(ib);
-    scf::YieldOp::create(ib);
-  });
-}
-
-/// cond ? thenValue() : elseValue(), evaluating only the taken side.
-Value ifElse(ImplicitLocOpBuilder &b, Value cond,
-             function_ref<Value(ImplicitLocOpBuilder &)> thenValue,
-             function_ref<Value(ImplicitLocOpBuilder &)> elseValue) {
-  auto op = scf::IfOp::create(
-      b, cond,
-      [&](OpBuilder &nested, Location loc) {
-        ImplicitLocOpBuilder ib(loc, nested);
-        scf::YieldOp::create(ib, thenValue(ib));
-      },
-      [&](OpBuilder &nested, Location loc) {
-        ImplicitLocOpBuilder ib(loc, nested);
-        scf::YieldOp::create(ib, elseValue(ib));
-      });
-  return op.getResult(0);
 }
 
 /// sum_d x[xRow, d] * y[yRow, d] over d < n, in f32; a split reduction

@@ -99,6 +99,60 @@ Value lowering::splitReduce(ImplicitLocOpBuilder &b, Value ub, Value init,
   return splitReduce(b, constIndex(b, 0), ub, init, laneChunk, body);
 }
 
+Value lowering::iAdd(ImplicitLocOpBuilder &b, Value x, Value y) {
+  return arith::AddIOp::create(b, x, y);
+}
+Value lowering::iSub(ImplicitLocOpBuilder &b, Value x, Value y) {
+  return arith::SubIOp::create(b, x, y);
+}
+Value lowering::iMul(ImplicitLocOpBuilder &b, Value x, Value y) {
+  return arith::MulIOp::create(b, x, y);
+}
+Value lowering::iDiv(ImplicitLocOpBuilder &b, Value x, Value y) {
+  return arith::DivUIOp::create(b, x, y);
+}
+Value lowering::iRem(ImplicitLocOpBuilder &b, Value x, Value y) {
+  return arith::RemUIOp::create(b, x, y);
+}
+Value lowering::iMin(ImplicitLocOpBuilder &b, Value x, Value y) {
+  return arith::MinSIOp::create(b, x, y);
+}
+Value lowering::iMax(ImplicitLocOpBuilder &b, Value x, Value y) {
+  return arith::MaxSIOp::create(b, x, y);
+}
+Value lowering::iCmp(ImplicitLocOpBuilder &b, arith::CmpIPredicate p, Value x,
+                     Value y) {
+  return arith::CmpIOp::create(b, p, x, y);
+}
+Value lowering::fMax(ImplicitLocOpBuilder &b, Value x, Value y) {
+  return arith::MaximumFOp::create(b, x, y);
+}
+
+void lowering::ifThen(ImplicitLocOpBuilder &b, Value cond,
+                      function_ref<void(ImplicitLocOpBuilder &)> body) {
+  scf::IfOp::create(b, cond, [&](OpBuilder &nested, Location loc) {
+    ImplicitLocOpBuilder ib(loc, nested);
+    body(ib);
+    scf::YieldOp::create(ib);
+  });
+}
+
+Value lowering::ifElse(ImplicitLocOpBuilder &b, Value cond,
+                       function_ref<Value(ImplicitLocOpBuilder &)> thenValue,
+                       function_ref<Value(ImplicitLocOpBuilder &)> elseValue) {
+  auto op = scf::IfOp::create(
+      b, cond,
+      [&](OpBuilder &nested, Location loc) {
+        ImplicitLocOpBuilder ib(loc, nested);
+        scf::YieldOp::create(ib, thenValue(ib));
+      },
+      [&](OpBuilder &nested, Location loc) {
+        ImplicitLocOpBuilder ib(loc, nested);
+        scf::YieldOp::create(ib, elseValue(ib));
+      });
+  return op.getResult(0);
+}
+
 SmallVector<Value> lowering::concat(ValueRange ivs, ValueRange more) {
   SmallVector<Value> idx(ivs.begin(), ivs.end());
   idx.append(more.begin(), more.end());

@@ -71,6 +71,27 @@ Value splitReduce(ImplicitLocOpBuilder &b, Value lb, Value ub, Value init,
 Value splitReduce(ImplicitLocOpBuilder &b, Value ub, Value init,
                   int64_t laneChunk, ReduceBody body);
 
+/// Index arithmetic (unsigned division and remainder, signed min/max) and
+/// the f32 maximum that propagates NaN, named short: op lowerings are dense
+/// with them.
+Value iAdd(ImplicitLocOpBuilder &b, Value x, Value y);
+Value iSub(ImplicitLocOpBuilder &b, Value x, Value y);
+Value iMul(ImplicitLocOpBuilder &b, Value x, Value y);
+Value iDiv(ImplicitLocOpBuilder &b, Value x, Value y);
+Value iRem(ImplicitLocOpBuilder &b, Value x, Value y);
+Value iMin(ImplicitLocOpBuilder &b, Value x, Value y);
+Value iMax(ImplicitLocOpBuilder &b, Value x, Value y);
+Value iCmp(ImplicitLocOpBuilder &b, arith::CmpIPredicate p, Value x, Value y);
+Value fMax(ImplicitLocOpBuilder &b, Value x, Value y);
+
+/// if (cond) body().
+void ifThen(ImplicitLocOpBuilder &b, Value cond,
+            function_ref<void(ImplicitLocOpBuilder &)> body);
+/// cond ? thenValue() : elseValue(), evaluating only the taken side.
+Value ifElse(ImplicitLocOpBuilder &b, Value cond,
+             function_ref<Value(ImplicitLocOpBuilder &)> thenValue,
+             function_ref<Value(ImplicitLocOpBuilder &)> elseValue);
+
 /// `ivs` followed by `more` (an element index from a row index and a column).
 SmallVector<Value> concat(ValueRange ivs, ValueRange more);
 

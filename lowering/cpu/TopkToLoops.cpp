@@ -21,46 +21,6 @@ using namespace mlir::ds4::lowering;
 
 namespace {
 
-Value iAdd(ImplicitLocOpBuilder &b, Value x, Value y) {
-  return arith::AddIOp::create(b, x, y);
-}
-Value iDiv(ImplicitLocOpBuilder &b, Value x, Value y) {
-  return arith::DivUIOp::create(b, x, y);
-}
-Value iMin(ImplicitLocOpBuilder &b, Value x, Value y) {
-  return arith::MinSIOp::create(b, x, y);
-}
-Value iCmp(ImplicitLocOpBuilder &b, arith::CmpIPredicate p, Value x, Value y) {
-  return arith::CmpIOp::create(b, p, x, y);
-}
-
-/// cond ? thenValue() : elseValue(), evaluating only the taken side.
-Value ifElse(ImplicitLocOpBuilder &b, Value cond,
-             function_ref<Value(ImplicitLocOpBuilder &)> thenValue,
-             function_ref<Value(ImplicitLocOpBuilder &)> elseValue) {
-  auto op = scf::IfOp::create(
-      b, cond,
-      [&](OpBuilder &nested, Location loc) {
-        ImplicitLocOpBuilder ib(loc, nested);
-        scf::YieldOp::create(ib, thenValue(ib));
-      },
-      [&](OpBuilder &nested, Location loc) {
-        ImplicitLocOpBuilder ib(loc, nested);
-        scf::YieldOp::create(ib, elseValue(ib));
-      });
-  return op.getResult(0);
-}
-
-/// if (cond) body().
-void ifThen(ImplicitLocOpBuilder &b, Value cond,
-            function_ref<void(ImplicitLocOpBuilder &)> body) {
-  scf::IfOp::create(b, cond, [&](OpBuilder &nested, Location loc) {
-    ImplicitLocOpBuilder ib(loc, nested);
-    body(ib);
-    scf::YieldOp::create(ib);
-  });
-}
-
 //===----------------------------------------------------------------------===//
 // ds4.topk
 //===----------------------------------------------------------------------===//
