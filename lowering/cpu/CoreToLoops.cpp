@@ -1,5 +1,6 @@
 //===- CoreToLoops.cpp - weights, embedding, norms, rope, linear, ... -----===//
 
+#include "lowering/FlatIterations.h"
 #include "lowering/cpu/LoweringUtils.h"
 #include "lowering/cpu/Patterns.h"
 
@@ -128,21 +129,6 @@ static SmallVector<Value> rowIndex(ValueRange prefix, Value last) {
 /// decoded once for all of them (prefill), not once per row.
 static constexpr int64_t kRowTile = 8;
 
-/// The row index (one value per dim of `rowDims`) of flat row `f`.
-static SmallVector<Value> rowAt(ImplicitLocOpBuilder &b, Value f,
-                                ArrayRef<Value> rowDims) {
-  SmallVector<Value> idx(rowDims.size());
-  for (int64_t d = int64_t(rowDims.size()) - 1; d >= 0; --d) {
-    if (d == 0) {
-      idx[d] = f;
-      break;
-    }
-    idx[d] = arith::RemUIOp::create(b, f, rowDims[d]);
-    f = arith::DivUIOp::create(b, f, rowDims[d]);
-  }
-  return idx;
-}
-
 /// y[row..., o] = sum_{i < k} xRow(row, i) * W[o, i] for o < out, in f32,
 /// for every row of `rowDims`. `xRow` reads one (already rounded)
 /// activation value of a row. Each sum is a split reduction over i (a warp
@@ -175,34 +161,34 @@ static void emitRowsTimesWeightT(
               // Rows past the end read the last row and are not stored.
               SmallVector<Value> flat;
               SmallVector<SmallVector<Value>> row;
+              SmallVector<Value> zerosI(rowDims.size(), constIndex(b, 0));
+              SmallVector<Value> onesI(rowDims.size(), constIndex(b, 1));
               for (int64_t u = 0; u < kRowTile; ++u) {
                 flat.push_back(arith::AddIOp::create(
                     b, arith::MulIOp::create(b, tile, constIndex(b, kRowTile)),
                     constIndex(b, u)));
-                row.push_back(rowAt(
-                    b, arith::MinUIOp::create(b, flat.back(), last), rowDims));
+                row.push_back(ds4::delinearize(
+                    b, arith::MinUIOp::create(b, flat.back(), last), rowDims,
+                    zerosI, onesI));
               }
               SmallVector<Value> zeros(kRowTile, constF32(b, 0.0));
-              auto sums = scf::ForOp::create(
-                  b, constIndex(b, 0), constIndex(b, k), constIndex(b, 1),
-                  zeros,
-                  [&](OpBuilder &nb, Location loc, Value i, ValueRange acc) {
-                    ImplicitLocOpBuilder b(loc, nb);
+              SmallVector<Value> sums = splitReduce(
+                  b, constIndex(b, 0), constIndex(b, k), zeros, chunk,
+                  [&](ImplicitLocOpBuilder &b, Value i, ValueRange acc) {
                     Value wv = loadWeight(b, w, {o, i});
                     SmallVector<Value> next;
                     for (int64_t u = 0; u < kRowTile; ++u)
                       next.push_back(arith::AddFOp::create(
                           b, acc[u],
                           arith::MulFOp::create(b, xRow(b, row[u], i), wv)));
-                    scf::YieldOp::create(b, next);
+                    return next;
                   });
-              sums->setAttr(kSplitReduction, b.getI64IntegerAttr(chunk));
               for (int64_t u = 0; u < kRowTile; ++u) {
                 Value inRange = arith::CmpIOp::create(
                     b, arith::CmpIPredicate::ult, flat[u], rows);
                 scf::IfOp::create(b, inRange, [&](OpBuilder &nb, Location loc) {
                   ImplicitLocOpBuilder b(loc, nb);
-                  storeF32(b, sums.getResult(u), result, rowIndex(row[u], o));
+                  storeF32(b, sums[u], result, rowIndex(row[u], o));
                   scf::YieldOp::create(b);
                 });
               }

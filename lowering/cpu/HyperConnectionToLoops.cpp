@@ -62,10 +62,9 @@ static Value computeMix(ImplicitLocOpBuilder &b, Value streams,
         Value lo = arith::MulIOp::create(b, part, constIndex(b, partSize));
         Value hi = arith::AddIOp::create(b, lo, constIndex(b, partSize));
         // {sum h^2, sum fn[r, col] * h} over col = i * d + c in the part.
-        auto sums = scf::ForOp::create(
-            b, lo, hi, constIndex(b, 1), ValueRange{zero, zero},
-            [&](OpBuilder &nb, Location loc, Value col, ValueRange acc) {
-              ImplicitLocOpBuilder b(loc, nb);
+        SmallVector<Value> sums = splitReduce(
+            b, lo, hi, ValueRange{zero, zero}, laneChunk,
+            [&](ImplicitLocOpBuilder &b, Value col, ValueRange acc) {
               Value i = arith::DivUIOp::create(b, col, dV);
               Value c = arith::RemUIOp::create(b, col, dV);
               Value h = loadF32(b, streams, concat(token, {i, c}));
@@ -74,11 +73,10 @@ static Value computeMix(ImplicitLocOpBuilder &b, Value streams,
               Value dot = arith::AddFOp::create(
                   b, acc[1],
                   arith::MulFOp::create(b, loadF32(b, fn, {r, col}), h));
-              scf::YieldOp::create(b, ValueRange{sq, dot});
+              return SmallVector<Value>{sq, dot};
             });
-        sums->setAttr(kSplitReduction, b.getI64IntegerAttr(laneChunk));
         for (int64_t k = 0; k < 2; ++k)
-          memref::StoreOp::create(b, sums.getResult(k), partial,
+          memref::StoreOp::create(b, sums[k], partial,
                                   concat(ivs, constIndex(b, k)));
       });
   parallelForEach(

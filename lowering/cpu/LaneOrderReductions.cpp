@@ -9,6 +9,7 @@
 #include "passes/Passes.h"
 
 #include "lowering/SplitReductions.h"
+#include "lowering/cpu/LoweringUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -39,7 +40,7 @@ struct LaneOrderReductionsPass
       if (failed(ds4::emulateLaneOrder(loop)))
         return signalPassFailure();
     getOperation()->walk(
-        [](scf::ForOp loop) { loop->removeAttr("ds4.split_reduction"); });
+        [](scf::ForOp loop) { loop->removeAttr(ds4::lowering::kSplitReduction); });
   }
 };
 } // namespace

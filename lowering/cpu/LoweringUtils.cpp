@@ -86,12 +86,26 @@ Value lowering::reduce(ImplicitLocOpBuilder &b, Value ub, Value init,
   return reduce(b, constIndex(b, 0), ub, init, body);
 }
 
+SmallVector<Value> lowering::splitReduce(ImplicitLocOpBuilder &b, Value lb,
+                                         Value ub, ValueRange inits,
+                                         int64_t laneChunk,
+                                         ReduceAllBody body) {
+  auto loop = scf::ForOp::create(
+      b, lb, ub, constIndex(b, 1), inits,
+      [&](OpBuilder &nested, Location loc, Value iv, ValueRange acc) {
+        ImplicitLocOpBuilder ib(loc, nested);
+        scf::YieldOp::create(ib, body(ib, iv, acc));
+      });
+  loop->setAttr(kSplitReduction, b.getI64IntegerAttr(laneChunk));
+  return SmallVector<Value>(loop.getResults());
+}
+
 Value lowering::splitReduce(ImplicitLocOpBuilder &b, Value lb, Value ub,
                             Value init, int64_t laneChunk, ReduceBody body) {
-  Value result = reduce(b, lb, ub, init, body);
-  result.getDefiningOp()->setAttr(kSplitReduction,
-                                  b.getI64IntegerAttr(laneChunk));
-  return result;
+  return splitReduce(b, lb, ub, ValueRange{init}, laneChunk,
+                     [&](ImplicitLocOpBuilder &b, Value iv, ValueRange acc) {
+                       return SmallVector<Value>{body(b, iv, acc[0])};
+                     })[0];
 }
 
 Value lowering::splitReduce(ImplicitLocOpBuilder &b, Value ub, Value init,

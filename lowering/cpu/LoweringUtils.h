@@ -70,6 +70,13 @@ Value splitReduce(ImplicitLocOpBuilder &b, Value lb, Value ub, Value init,
                   int64_t laneChunk, ReduceBody body);
 Value splitReduce(ImplicitLocOpBuilder &b, Value ub, Value init,
                   int64_t laneChunk, ReduceBody body);
+/// splitReduce with several accumulators: body returns the next value of
+/// each (each combined once, as above).
+using ReduceAllBody = function_ref<SmallVector<Value>(
+    ImplicitLocOpBuilder &, Value iv, ValueRange acc)>;
+SmallVector<Value> splitReduce(ImplicitLocOpBuilder &b, Value lb, Value ub,
+                               ValueRange inits, int64_t laneChunk,
+                               ReduceAllBody body);
 
 /// Index arithmetic (unsigned division and remainder, signed min/max) and
 /// the f32 maximum that propagates NaN, named short: op lowerings are dense

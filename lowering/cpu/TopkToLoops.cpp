@@ -87,23 +87,13 @@ static_assert(kSegment < (1 << 16), "segment counts are 16-bit fields");
 /// Iterations per lane step of the split counts: 4 consecutive f32 / i32.
 constexpr int64_t kLaneChunk = 4;
 
-using CountsBody = function_ref<SmallVector<Value>(ImplicitLocOpBuilder &,
-                                                   Value iv, ValueRange acc)>;
-
 /// Several counts (of type `type`) over [lb, ub) in one split reduction:
 /// body returns acc[w] + x_w for each w.
 SmallVector<Value> splitCounts(ImplicitLocOpBuilder &b, Value lb, Value ub,
-                               int64_t n, Type type, CountsBody body) {
+                               int64_t n, Type type, ReduceAllBody body) {
   SmallVector<Value> inits(
       n, arith::ConstantOp::create(b, b.getIntegerAttr(type, 0)));
-  auto loop = scf::ForOp::create(
-      b, lb, ub, constIndex(b, 1), inits,
-      [&](OpBuilder &nested, Location loc, Value iv, ValueRange acc) {
-        ImplicitLocOpBuilder ib(loc, nested);
-        scf::YieldOp::create(ib, body(ib, iv, acc));
-      });
-  loop->setAttr(kSplitReduction, b.getI64IntegerAttr(kLaneChunk));
-  return SmallVector<Value>(loop.getResults());
+  return splitReduce(b, lb, ub, inits, kLaneChunk, body);
 }
 
 /// One i32 count over [lb, ub): the number of iterations where pred holds.

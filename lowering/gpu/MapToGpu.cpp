@@ -48,8 +48,6 @@ static bool staysOnHost(Operation *op) {
 static constexpr llvm::StringLiteral kParallel = "ds4_parallel";
 /// The alignment the runtime guarantees for every buffer it passes.
 static constexpr int32_t kBufferAlignment = 16;
-/// Marks parallel launches that give each iteration a warp.
-static constexpr llvm::StringLiteral kPerWarp = "ds4_per_warp";
 
 /// The body of a launch with `threads` threads per block: (flat thread id).
 static Value flatThreadId(ImplicitLocOpBuilder &b, int64_t blockSize) {
@@ -296,7 +294,6 @@ struct MapToGpuPass : ds4::impl::Ds4MapToGpuBase<MapToGpuPass> {
     if (perWarp) {
       lane = arith::RemUIOp::create(b, id, lanes);
       id = arith::DivUIOp::create(b, id, lanes);
-      launch->setAttr(kPerWarp, b.getUnitAttr());
     }
     Value inRange =
         arith::CmpIOp::create(b, arith::CmpIPredicate::ult, id, total);
