@@ -18,9 +18,11 @@ void ds4::buildCpuBufferizePipeline(OpPassManager &pm) {
   buildCpuThreadsPipeline(pm);
 }
 
-void ds4::buildCpuLoopsPipeline(OpPassManager &pm) {
+void ds4::buildCpuLoopsPipeline(OpPassManager &pm, bool tensorCores) {
   pm.addPass(createDs4OutlineKernels());
-  pm.addPass(createDs4LowerToLoops());
+  Ds4LowerToLoopsOptions loops;
+  loops.tensorCores = tensorCores;
+  pm.addPass(createDs4LowerToLoops(loops));
   pm.addPass(createDs4WeightArena());
   pm.addPass(createDs4EntryAbi());
 }
@@ -52,7 +54,7 @@ void ds4::buildCpuToLLVMPipeline(OpPassManager &pm) {
 }
 
 void ds4::buildGpuLoopsPipeline(OpPassManager &pm) {
-  buildCpuLoopsPipeline(pm);
+  buildCpuLoopsPipeline(pm, /*tensorCores=*/true);
   pm.addPass(createDs4MapToGpu());
 }
 

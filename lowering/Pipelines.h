@@ -15,7 +15,7 @@ namespace mlir::ds4 {
 void buildCpuBufferizePipeline(OpPassManager &pm);
 /// The part of it after ds4-weights-to-args (ds4-compile collects the weight
 /// table between the two): kernels, loops, weight arena, entry ABI.
-void buildCpuLoopsPipeline(OpPassManager &pm);
+void buildCpuLoopsPipeline(OpPassManager &pm, bool tensorCores = false);
 /// bufferized -> target: deallocations, then scf/memref/arith/math/func to
 /// the LLVM dialect.
 void buildCpuToLLVMPipeline(OpPassManager &pm);

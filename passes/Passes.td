@@ -71,12 +71,24 @@ def Ds4LowerToLoops : Pass<"ds4-lower-to-loops", "ModuleOp"> {
     (lowering/cpu/*ToLoops.cpp). Before converting it checks that no state
     value is read after the op that updates it, which in-place updating
     relies on. Runs after `ds4-weights-to-args`.
+
+    With `tensor-cores` (the sm_90a pipeline) linear and logits with at
+    least 8 rows become warp tiles of `nvvm.mma.sync` (bf16 operands, f32
+    accumulators; lowering/gpu/TensorCoreLinear.h): scf.parallel loops
+    marked `ds4.warp_iteration` whose bodies read `gpu.lane_id`.
   }];
+  let options = [
+    Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",
+           "Prefill products as mma.sync warp tiles (GPU only)">,
+  ];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::arith::ArithDialect",
-                           "::mlir::func::FuncDialect"];
+                           "::mlir::func::FuncDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::NVVM::NVVMDialect",
+                           "::mlir::LLVM::LLVMDialect"];
 }
 
 def Ds4WeightArena : Pass<"ds4-weight-arena", "ModuleOp"> {

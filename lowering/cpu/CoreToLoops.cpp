@@ -1,6 +1,7 @@
 //===- CoreToLoops.cpp - weights, embedding, norms, rope, linear, ... -----===//
 
 #include "lowering/FlatIterations.h"
+#include "lowering/gpu/TensorCoreLinear.h"
 #include "lowering/cpu/LoweringUtils.h"
 #include "lowering/cpu/Patterns.h"
 
@@ -136,10 +137,14 @@ static constexpr int64_t kRowTile = 8;
 /// fewer than kRowTile rows (decode) one scf.parallel over rows x outputs;
 /// otherwise (prefill) one over row tiles x outputs, each iteration
 /// carrying kRowTile sums that share every weight load. Both add each sum's
-/// terms in the same order, so the choice never changes a result.
+/// terms in the same order, so the choice never changes a result. With
+/// tensor cores the prefill branch is warp tiles of mma.sync instead, the
+/// activations split into `terms` bf16 parts (1 where xRow is exact in
+/// bf16); its sums are then added in the tensor cores' order.
 static void emitRowsTimesWeightT(
     ImplicitLocOpBuilder &b, const WeightAccess &w, int64_t out, int64_t k,
-    Value result, ArrayRef<Value> rowDims,
+    Value result, ArrayRef<Value> rowDims, const LoopLoweringOptions &options,
+    int64_t terms,
     function_ref<Value(ImplicitLocOpBuilder &, ValueRange, Value)> xRow) {
   Value rows = constIndex(b, 1);
   for (Value d : rowDims)
@@ -151,6 +156,26 @@ static void emitRowsTimesWeightT(
       b, tiled,
       [&](OpBuilder &nested, Location loc) {
         ImplicitLocOpBuilder b(loc, nested);
+        if (options.tensorCores && warp_mma::supportsWeight(w)) {
+          GroupedRowsTimesWeightT p;
+          p.w = w;
+          p.out = out;
+          p.k = k;
+          p.terms = terms;
+          p.rowDims = rowDims;
+          p.rows = rows;
+          auto x = [&](ImplicitLocOpBuilder &b, ValueRange row, Value,
+                       Value i) { return xRow(b, row, i); };
+          auto store = [&](ImplicitLocOpBuilder &b, ValueRange row, Value,
+                           Value o, Value sum) {
+            storeF32(b, sum, result, rowIndex(row, o));
+          };
+          p.x = x;
+          p.store = store;
+          emitTensorCoreProducts(b, p);
+          scf::YieldOp::create(b);
+          return;
+        }
         Value tiles = arith::CeilDivUIOp::create(b, rows,
                                                  constIndex(b, kRowTile));
         Value last = arith::SubIOp::create(b, rows, constIndex(b, 1));
@@ -297,7 +322,10 @@ struct RopeLowering : BufferLowering<RopeOp> {
 /// format in blocks of `block` along `in` (the last block may be partial),
 /// as the reference's _gemm (quantize_blocks, then x @ W^T).
 struct LinearLowering : BufferLowering<LinearOp> {
-  using BufferLowering::BufferLowering;
+  LinearLowering(TypeConverter &converter, MLIRContext *ctx,
+                 const LoopLoweringOptions &options)
+      : BufferLowering(converter, ctx), options(options) {}
+  LoopLoweringOptions options;
   LogicalResult
   matchAndRewrite(LinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -322,7 +350,10 @@ struct LinearLowering : BufferLowering<LinearOp> {
       quantizeRows(b, x, xq, rowDims, constIndex(b, in), actQuant->getBlock(),
                    actQuant->getFormat());
     }
-    emitRowsTimesWeightT(b, w, out, in, result, rowDims,
+    // Rounded rows (e4m3 or e2m1 codes times a power of two) are exact in
+    // bf16: one tensor-core term.
+    emitRowsTimesWeightT(b, w, out, in, result, rowDims, options,
+                         actQuant ? 1 : 3,
                          [&](ImplicitLocOpBuilder &b, ValueRange row, Value i) {
                            return loadF32(b, xq, rowIndex(row, i));
                          });
@@ -337,7 +368,9 @@ struct LinearLowering : BufferLowering<LinearOp> {
 /// (round_to_bf16(og) @ wo_a^T, then round_to_bf16); W is used as
 /// dequantized (FP8 and bf16 weights are exact in bf16).
 struct GroupedLinearLowering : BufferLowering<GroupedLinearOp> {
-  using BufferLowering::BufferLowering;
+  GroupedLinearLowering(TypeConverter &converter, MLIRContext *ctx,
+                        const LoopLoweringOptions &options)
+      : BufferLowering(converter, ctx), options(options) {}
   LogicalResult
   matchAndRewrite(GroupedLinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -352,28 +385,76 @@ struct GroupedLinearLowering : BufferLowering<GroupedLinearOp> {
     SmallVector<Value> outDims = memrefDims(b, x);
     outDims.back() = constIndex(b, n);
     Value result = allocBuffer(b, bufferType(op.getType()), outDims);
-    parallelForEach(b, outDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-      ValueRange row = ivs.drop_back(); // [..., g]
-      Value g = ivs[ivs.size() - 2], j = ivs.back();
-      Value wRow = arith::AddIOp::create(
-          b, arith::MulIOp::create(b, g, constIndex(b, n)), j);
-      Value acc = splitReduce(
-          b, constIndex(b, k), constF32(b, 0.0), weightLaneChunk(w),
-          [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
-                           Value xv = loadF32(b, x, rowIndex(row, i));
-                           if (bf16)
-                             xv = roundBF16(b, xv);
-                           Value prod = arith::MulFOp::create(
-                               b, xv, loadWeight(b, w, {wRow, i}));
-                           return arith::AddFOp::create(b, acc, prod);
-                         });
-      if (bf16)
-        acc = roundBF16(b, acc);
-      storeF32(b, acc, result, ivs);
-    });
+    auto perOutput = [&](ImplicitLocOpBuilder &b) {
+      parallelForEach(b, outDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+        ValueRange row = ivs.drop_back(); // [..., g]
+        Value g = ivs[ivs.size() - 2], j = ivs.back();
+        Value wRow = arith::AddIOp::create(
+            b, arith::MulIOp::create(b, g, constIndex(b, n)), j);
+        Value acc = splitReduce(
+            b, constIndex(b, k), constF32(b, 0.0), weightLaneChunk(w),
+            [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
+              Value xv = loadF32(b, x, rowIndex(row, i));
+              if (bf16)
+                xv = roundBF16(b, xv);
+              Value prod =
+                  arith::MulFOp::create(b, xv, loadWeight(b, w, {wRow, i}));
+              return arith::AddFOp::create(b, acc, prod);
+            });
+        if (bf16)
+          acc = roundBF16(b, acc);
+        storeF32(b, acc, result, ivs);
+      });
+    };
+    if (options.tensorCores && warp_mma::supportsWeight(w)) {
+      // Prefill on tensor cores: warp tiles per group (bf16-rounded rows
+      // are one bf16 part).
+      ArrayRef<Value> rowDims = ArrayRef<Value>(outDims).drop_back(2);
+      Value rows = constIndex(b, 1);
+      for (Value d : rowDims)
+        rows = arith::MulIOp::create(b, rows, d);
+      Value tiled = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows,
+                                          constIndex(b, kRowTile));
+      scf::IfOp::create(
+          b, tiled,
+          [&](OpBuilder &nested, Location loc) {
+            ImplicitLocOpBuilder b(loc, nested);
+            GroupedRowsTimesWeightT p;
+            p.w = w;
+            p.groups = groups;
+            p.out = n;
+            p.k = k;
+            p.terms = bf16 ? 1 : 3;
+            p.rowDims = rowDims;
+            p.rows = rows;
+            auto read = [&](ImplicitLocOpBuilder &b, ValueRange row, Value g,
+                            Value i) {
+              Value xv = loadF32(b, x, concat(row, {g, i}));
+              return bf16 ? roundBF16(b, xv) : xv;
+            };
+            auto store = [&](ImplicitLocOpBuilder &b, ValueRange row, Value g,
+                             Value j, Value sum) {
+              storeF32(b, bf16 ? roundBF16(b, sum) : sum, result,
+                       concat(row, {g, j}));
+            };
+            p.x = read;
+            p.store = store;
+            emitTensorCoreProducts(b, p);
+            scf::YieldOp::create(b);
+          },
+          [&](OpBuilder &nested, Location loc) {
+            ImplicitLocOpBuilder b(loc, nested);
+            perOutput(b);
+            scf::YieldOp::create(b);
+          });
+    } else {
+      perOutput(b);
+    }
     rewriter.replaceOp(op, result);
     return success();
   }
+
+  LoopLoweringOptions options;
 };
 
 /// The sign bit of an f64 value (true for -0.0 too).
@@ -596,7 +677,10 @@ struct HadamardLowering : BufferLowering<HadamardOp> {
 /// logits[..., v] = sum_i x[..., i] * head[v, i] in f32 (the reference's
 /// rmsnorm(y) @ head^T, fp32), head [vocab, d] bf16 or f32.
 struct LogitsLowering : BufferLowering<LogitsOp> {
-  using BufferLowering::BufferLowering;
+  LogitsLowering(TypeConverter &converter, MLIRContext *ctx,
+                 const LoopLoweringOptions &options)
+      : BufferLowering(converter, ctx), options(options) {}
+  LoopLoweringOptions options;
   LogicalResult
   matchAndRewrite(LogitsOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -609,8 +693,8 @@ struct LogitsLowering : BufferLowering<LogitsOp> {
     outDims.back() = constIndex(b, vocab);
     Value result = allocBuffer(b, bufferType(op.getType()), outDims);
     emitRowsTimesWeightT(b, WeightAccess{adaptor.getHead(), headType}, vocab,
-                         d, result, ArrayRef<Value>(dims).drop_back(),
-                         [&](ImplicitLocOpBuilder &b, ValueRange row, Value i) {
+                         d, result, ArrayRef<Value>(dims).drop_back(), options,
+                         /*terms=*/3, [&](ImplicitLocOpBuilder &b, ValueRange row, Value i) {
                            return loadF32(b, x, rowIndex(row, i));
                          });
     rewriter.replaceOp(op, result);
@@ -620,10 +704,12 @@ struct LogitsLowering : BufferLowering<LogitsOp> {
 
 } // namespace
 
-void lowering::populateCoreToLoopsPatterns(TypeConverter &converter,
-                                           RewritePatternSet &patterns) {
+void lowering::populateCoreToLoopsPatterns(
+    TypeConverter &converter, RewritePatternSet &patterns,
+    const LoopLoweringOptions &options) {
   patterns.add<EmbeddingLowering, RmsNormLowering, SwiGluLowering, RopeLowering,
-               LinearLowering, GroupedLinearLowering, QuantizeLowering,
-               HadamardLowering, LogitsLowering>(
-      converter, patterns.getContext());
+               QuantizeLowering, HadamardLowering>(converter,
+                                                   patterns.getContext());
+  patterns.add<LinearLowering, GroupedLinearLowering, LogitsLowering>(
+      converter, patterns.getContext(), options);
 }

@@ -7,6 +7,9 @@
 #include "lowering/cpu/Patterns.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -50,6 +53,7 @@ static LogicalResult checkStateOrder(func::FuncOp func) {
 namespace {
 struct LowerToLoopsPass
     : ds4::impl::Ds4LowerToLoopsBase<LowerToLoopsPass> {
+  using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();
     for (auto func : module.getOps<func::FuncOp>())
@@ -63,11 +67,13 @@ struct LowerToLoopsPass
     MLIRContext *ctx = &getContext();
     lowering::BufferTypeConverter converter;
     RewritePatternSet patterns(ctx);
-    lowering::populateCoreToLoopsPatterns(converter, patterns);
+    lowering::LoopLoweringOptions options;
+    options.tensorCores = tensorCores;
+    lowering::populateCoreToLoopsPatterns(converter, patterns, options);
     lowering::populateHyperConnectionToLoopsPatterns(converter, patterns);
     lowering::populateAttentionToLoopsPatterns(converter, patterns);
     lowering::populateTopkToLoopsPatterns(converter, patterns);
-    lowering::populateMoeToLoopsPatterns(converter, patterns);
+    lowering::populateMoeToLoopsPatterns(converter, patterns, options);
     lowering::populateTensorToLoopsPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
@@ -77,6 +83,9 @@ struct LowerToLoopsPass
     ConversionTarget target(*ctx);
     target.addLegalDialect<memref::MemRefDialect, scf::SCFDialect,
                            math::MathDialect>();
+    if (tensorCores) // warp tiles read their lane and issue mma.sync
+      target.addLegalDialect<gpu::GPUDialect, NVVM::NVVMDialect,
+                             LLVM::LLVMDialect>();
     target.addLegalOp<ModuleOp>();
     target.addIllegalDialect<Ds4Dialect, tensor::TensorDialect>();
     target.addIllegalOp<bufferization::ToBufferOp>();

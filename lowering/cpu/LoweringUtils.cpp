@@ -272,11 +272,17 @@ int64_t lowering::weightLaneChunk(const WeightAccess &w) {
   return std::max<int64_t>(1, 128 / bits);
 }
 
-Value lowering::loadWeight(ImplicitLocOpBuilder &b, const WeightAccess &w,
-                           ValueRange idx) {
-  std::optional<PackedWeightLayout> layout = getPackedWeightLayout(w.type);
-  if (!layout)
-    return loadF32(b, w.buffer, idx);
+/// Where one weight row of a packed weight starts (its expert folded in)
+/// and the f32 scale of the block holding (row, col).
+namespace {
+struct PackedRow {
+  Value rowBase; // expert * rows + row
+  Value scale;
+};
+} // namespace
+
+static PackedRow packedRow(ImplicitLocOpBuilder &b, const WeightAccess &w,
+                           const PackedWeightLayout &layout, ValueRange idx) {
   // Flatten leading (expert) indices.
   ArrayRef<int64_t> shape = w.type.getShape();
   Value expert = constIndex(b, 0);
@@ -285,43 +291,82 @@ Value lowering::loadWeight(ImplicitLocOpBuilder &b, const WeightAccess &w,
         b, arith::MulIOp::create(b, expert, constIndex(b, shape[i])), idx[i]);
   Value row = idx[idx.size() - 2], col = idx[idx.size() - 1];
   Value rowBase = arith::AddIOp::create(
-      b, arith::MulIOp::create(b, expert, constIndex(b, layout->rows)), row);
-  Value value;
-  if (layout->format == QuantFormat::fp8_e4m3) {
-    Value at = arith::AddIOp::create(
-        b, arith::MulIOp::create(b, rowBase, constIndex(b, layout->codeCols)),
-        col);
-    value = decodeE4M3(b, memref::LoadOp::create(b, w.buffer, ValueRange{at}));
-  } else {
-    Value byteCol = arith::DivUIOp::create(b, col, constIndex(b, 2));
-    Value at = arith::AddIOp::create(
-        b, arith::MulIOp::create(b, rowBase, constIndex(b, layout->codeCols)),
-        byteCol);
-    Value byte = arith::ExtUIOp::create(
-        b, b.getI32Type(), memref::LoadOp::create(b, w.buffer, ValueRange{at}));
-    // Element 2j is the low nibble, 2j+1 the high one (spec section 2).
-    Value odd = arith::RemUIOp::create(b, col, constIndex(b, 2));
-    Value shift = arith::MulIOp::create(
-        b, arith::IndexCastOp::create(b, b.getI32Type(), odd), constI32(b, 4));
-    Value nibble = arith::ShRUIOp::create(b, byte, shift);
-    value = decodeE2M1(b, arith::TruncIOp::create(b, b.getI8Type(), nibble));
-  }
-  Value sRow = arith::DivUIOp::create(b, row, constIndex(b, layout->blockRows));
-  Value sCol = arith::DivUIOp::create(b, col, constIndex(b, layout->blockCols));
+      b, arith::MulIOp::create(b, expert, constIndex(b, layout.rows)), row);
+  Value sRow = arith::DivUIOp::create(b, row, constIndex(b, layout.blockRows));
+  Value sCol = arith::DivUIOp::create(b, col, constIndex(b, layout.blockCols));
   Value sAt = arith::AddIOp::create(
-      b, constIndex(b, layout->codeBytes()),
+      b, constIndex(b, layout.codeBytes()),
       arith::AddIOp::create(
           b,
           arith::MulIOp::create(
               b,
               arith::AddIOp::create(
-                  b, arith::MulIOp::create(b, expert, constIndex(b, layout->scaleRows)),
+                  b,
+                  arith::MulIOp::create(b, expert,
+                                        constIndex(b, layout.scaleRows)),
                   sRow),
-              constIndex(b, layout->scaleCols)),
+              constIndex(b, layout.scaleCols)),
           sCol));
   Value scale =
       decodeE8M0(b, memref::LoadOp::create(b, w.buffer, ValueRange{sAt}));
-  return arith::MulFOp::create(b, value, scale);
+  return {rowBase, scale};
+}
+
+/// The unscaled value of element `col` of a packed weight row.
+static Value packedCode(ImplicitLocOpBuilder &b, const WeightAccess &w,
+                        const PackedWeightLayout &layout, Value rowBase,
+                        Value col) {
+  Value rowStart =
+      arith::MulIOp::create(b, rowBase, constIndex(b, layout.codeCols));
+  if (layout.format == QuantFormat::fp8_e4m3) {
+    Value at = arith::AddIOp::create(b, rowStart, col);
+    return decodeE4M3(b, memref::LoadOp::create(b, w.buffer, ValueRange{at}));
+  }
+  Value byteCol = arith::DivUIOp::create(b, col, constIndex(b, 2));
+  Value at = arith::AddIOp::create(b, rowStart, byteCol);
+  Value byte = arith::ExtUIOp::create(
+      b, b.getI32Type(), memref::LoadOp::create(b, w.buffer, ValueRange{at}));
+  // Element 2j is the low nibble, 2j+1 the high one (spec section 2).
+  Value odd = arith::RemUIOp::create(b, col, constIndex(b, 2));
+  Value shift = arith::MulIOp::create(
+      b, arith::IndexCastOp::create(b, b.getI32Type(), odd), constI32(b, 4));
+  Value nibble = arith::ShRUIOp::create(b, byte, shift);
+  return decodeE2M1(b, arith::TruncIOp::create(b, b.getI8Type(), nibble));
+}
+
+Value lowering::loadWeight(ImplicitLocOpBuilder &b, const WeightAccess &w,
+                           ValueRange idx) {
+  std::optional<PackedWeightLayout> layout = getPackedWeightLayout(w.type);
+  if (!layout)
+    return loadF32(b, w.buffer, idx);
+  PackedRow row = packedRow(b, w, *layout, idx);
+  return arith::MulFOp::create(
+      b, packedCode(b, w, *layout, row.rowBase, idx.back()), row.scale);
+}
+
+SmallVector<Value> lowering::loadWeightRun(ImplicitLocOpBuilder &b,
+                                           const WeightAccess &w,
+                                           ValueRange idx, int64_t n) {
+  SmallVector<Value> values;
+  std::optional<PackedWeightLayout> layout = getPackedWeightLayout(w.type);
+  SmallVector<Value> at(idx);
+  if (!layout) {
+    for (int64_t e = 0; e < n; ++e) {
+      at.back() = arith::AddIOp::create(b, idx.back(), constIndex(b, e));
+      values.push_back(loadF32(b, w.buffer, at));
+    }
+    return values;
+  }
+  assert(layout->blockCols % n == 0 && "a run must stay in one scale block");
+  // One scale for the run; the codes are neighbouring bytes (fp8) or
+  // nibbles (fp4, the run starting on an even element).
+  PackedRow row = packedRow(b, w, *layout, idx);
+  for (int64_t e = 0; e < n; ++e) {
+    Value col = arith::AddIOp::create(b, idx.back(), constIndex(b, e));
+    values.push_back(arith::MulFOp::create(
+        b, packedCode(b, w, *layout, row.rowBase, col), row.scale));
+  }
+  return values;
 }
 
 // floor/ceil(log2(x)) and 2^e by the bits of an f64 (x positive and normal,

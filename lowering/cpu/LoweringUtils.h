@@ -131,6 +131,12 @@ int64_t weightLaneChunk(const WeightAccess &w);
 /// W[idx] dequantized to f32. `idx` indexes the logical shape of `type`.
 Value loadWeight(ImplicitLocOpBuilder &b, const WeightAccess &w,
                  ValueRange idx);
+/// W[idx ... idx + n - 1] along the last index, dequantized to f32, with
+/// one scale load: the run must lie in one scale block (n divides the
+/// block's columns and the first column is a multiple of n).
+SmallVector<Value> loadWeightRun(ImplicitLocOpBuilder &b,
+                                 const WeightAccess &w, ValueRange idx,
+                                 int64_t n);
 
 /// floor(log2(x)), ceil(log2(x)) (x a positive normal f64) and 2^e (e an
 /// integral f64 in [-1022, 1023]) from the bits: exact, so block scales are

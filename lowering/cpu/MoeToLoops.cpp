@@ -9,6 +9,7 @@
 
 #include "lowering/cpu/LoweringUtils.h"
 #include "lowering/cpu/Patterns.h"
+#include "lowering/gpu/TensorCoreExperts.h"
 
 #include "dialects/ds4/IR/Ds4Ops.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -55,6 +56,11 @@ static int64_t staticSize(Value v) {
   return getConstantIntValue(v).value_or(ShapedType::kDynamic);
 }
 
+
+/// Tokens from which routed experts run on tensor cores (when enabled):
+/// below it (decode) one warp per route and row reads each weight once
+/// anyway.
+static constexpr int64_t kTensorCoreTokens = 8;
 
 namespace {
 
@@ -261,15 +267,21 @@ struct MoeGateLowering : BufferLowering<MoeGateOp> {
 ///       before w1/w3, and y += w2[e] quant(h * w)
 ///   accumulated in f32 over k.
 struct MoeExpertsLowering : BufferLowering<MoeExpertsOp> {
-  using BufferLowering::BufferLowering;
+  MoeExpertsLowering(TypeConverter &converter, MLIRContext *ctx,
+                     const LoopLoweringOptions &options)
+      : BufferLowering(converter, ctx), options(options) {}
+  LoopLoweringOptions options;
   LogicalResult
   matchAndRewrite(MoeExpertsOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Value x = adaptor.getX();
-    WeightAccess w1{adaptor.getW1(), cast<RankedTensorType>(op.getW1().getType())};
-    WeightAccess w2{adaptor.getW2(), cast<RankedTensorType>(op.getW2().getType())};
-    WeightAccess w3{adaptor.getW3(), cast<RankedTensorType>(op.getW3().getType())};
+    WeightAccess w1{adaptor.getW1(),
+                    cast<RankedTensorType>(op.getW1().getType())};
+    WeightAccess w2{adaptor.getW2(),
+                    cast<RankedTensorType>(op.getW2().getType())};
+    WeightAccess w3{adaptor.getW3(),
+                    cast<RankedTensorType>(op.getW3().getType())};
     SmallVector<Value> dims = memrefDims(b, x);
     SmallVector<Value> tokens(ArrayRef<Value>(dims).drop_back());
     Value dim = dims.back();
@@ -292,54 +304,96 @@ struct MoeExpertsLowering : BufferLowering<MoeExpertsOp> {
       quantizeRows(b, x, xq, tokens, dim, actQuant->getBlock(),
                    actQuant->getFormat());
     }
-    // h[t..., k, o] = silu(min(w1[e, o] x, limit)) * clamp(w3[e, o] x, +-limit)
-    // (* w with act_quant), e = ids[t, k]: tokens x topk x inter;
     SmallVector<Value> hDims = concat(tokens, {topk, inter});
     Value h = allocBuffer(
         b, f32Buffer(x, rank, {staticSize(topk), staticSize(inter)}), hDims);
-    parallelForEach(b, hDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-      ValueRange tk = ivs.drop_back();
-      Value o = ivs.back();
-      ValueRange t = tk.drop_back();
-      Value e = loadIndex(b, adaptor.getIds(), tk);
-      Value w = loadF32(b, adaptor.getWeights(), tk);
-      auto xAt = [&](ImplicitLocOpBuilder &b, Value c) {
-        return loadF32(b, xq, concat(t, c));
-      };
-      Value g = dotRow(b, w1, {e, o}, dim, xAt);
-      Value u = dotRow(b, w3, {e, o}, dim, xAt);
-      g = arith::MinimumFOp::create(b, g, constF32(b, limit));
-      u = arith::MinimumFOp::create(
-          b, arith::MaximumFOp::create(b, u, constF32(b, -limit)),
-          constF32(b, limit));
-      Value silu = arith::MulFOp::create(b, g, sigmoid(b, g));
-      Value act = arith::MulFOp::create(b, silu, u);
-      if (actQuant)
-        act = arith::MulFOp::create(b, act, w);
-      memref::StoreOp::create(b, act, h, ivs);
-    });
-    // (act_quant) each h row block-quantized in place, tokens x topk x blocks;
-    if (actQuant)
-      quantizeRows(b, h, h, concat(tokens, topk), inter, actQuant->getBlock(),
-                   actQuant->getFormat());
-    // y[t..., k, c] = w2[e, c] h[t, k] (* w in exact mode): tokens x topk x
-    // channels (a warp per dot product on the GPU);
     SmallVector<Value> yDims = concat(tokens, {topk, dim});
     Value y = allocBuffer(
         b, f32Buffer(x, rank, {staticSize(topk), staticSize(dim)}), yDims);
-    parallelForEach(b, yDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-      ValueRange tk = ivs.drop_back();
-      Value c = ivs.back();
-      Value e = loadIndex(b, adaptor.getIds(), tk);
-      Value v = dotRow(b, w2, {e, c}, inter,
-                       [&](ImplicitLocOpBuilder &b, Value i) {
-                         return memref::LoadOp::create(b, h, concat(tk, i))
-                             .getResult();
-                       });
-      if (!actQuant)
-        v = arith::MulFOp::create(b, v, loadF32(b, adaptor.getWeights(), tk));
-      memref::StoreOp::create(b, v, y, ivs);
-    });
+    auto perRoute = [&](ImplicitLocOpBuilder &b) {
+      // h[t..., k, o] = silu(min(w1[e, o] x, limit)) * clamp(w3[e, o] x,
+      // +-limit)
+      // (* w with act_quant), e = ids[t, k]: tokens x topk x inter;
+      parallelForEach(b, hDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+        ValueRange tk = ivs.drop_back();
+        Value o = ivs.back();
+        ValueRange t = tk.drop_back();
+        Value e = loadIndex(b, adaptor.getIds(), tk);
+        Value w = loadF32(b, adaptor.getWeights(), tk);
+        auto xAt = [&](ImplicitLocOpBuilder &b, Value c) {
+          return loadF32(b, xq, concat(t, c));
+        };
+        Value g = dotRow(b, w1, {e, o}, dim, xAt);
+        Value u = dotRow(b, w3, {e, o}, dim, xAt);
+        g = arith::MinimumFOp::create(b, g, constF32(b, limit));
+        u = arith::MinimumFOp::create(
+            b, arith::MaximumFOp::create(b, u, constF32(b, -limit)),
+            constF32(b, limit));
+        Value silu = arith::MulFOp::create(b, g, sigmoid(b, g));
+        Value act = arith::MulFOp::create(b, silu, u);
+        if (actQuant)
+          act = arith::MulFOp::create(b, act, w);
+        memref::StoreOp::create(b, act, h, ivs);
+      });
+      // (act_quant) each h row block-quantized in place, tokens x topk x
+      // blocks;
+      if (actQuant)
+        quantizeRows(b, h, h, concat(tokens, topk), inter, actQuant->getBlock(),
+                     actQuant->getFormat());
+      // y[t..., k, c] = w2[e, c] h[t, k] (* w in exact mode): tokens x topk x
+      // channels (a warp per dot product on the GPU);
+      parallelForEach(b, yDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+        ValueRange tk = ivs.drop_back();
+        Value c = ivs.back();
+        Value e = loadIndex(b, adaptor.getIds(), tk);
+        Value v =
+            dotRow(b, w2, {e, c}, inter, [&](ImplicitLocOpBuilder &b, Value i) {
+              return memref::LoadOp::create(b, h, concat(tk, i)).getResult();
+            });
+        if (!actQuant)
+          v = arith::MulFOp::create(b, v, loadF32(b, adaptor.getWeights(), tk));
+        memref::StoreOp::create(b, v, y, ivs);
+      });
+    };
+    // Prefill on tensor cores: the routes grouped by expert, each expert's
+    // weights read once per 64 of its routes
+    // (lowering/gpu/TensorCoreExperts.h). Rounded activations (act_quant) are
+    // exact in bf16: one part.
+    int64_t interSize = staticSize(inter), dimSize = staticSize(dim);
+    if (options.tensorCores && !ShapedType::isDynamic(interSize) &&
+        !ShapedType::isDynamic(dimSize) && !w1.type.isDynamicDim(0) &&
+        warp_mma::supportsWeight(w1) && warp_mma::supportsWeight(w2) &&
+        warp_mma::supportsWeight(w3)) {
+      Value rows = constIndex(b, 1);
+      for (Value d : tokens)
+        rows = arith::MulIOp::create(b, rows, d);
+      Value prefill = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows,
+                                            constIndex(b, kTensorCoreTokens));
+      int64_t terms = actQuant ? 1 : 3;
+      scf::IfOp::create(
+          b, prefill,
+          [&](OpBuilder &nested, Location loc) {
+            ImplicitLocOpBuilder b(loc, nested);
+            ExpertRoutes routes = groupRoutesByExpert(
+                b, adaptor.getIds(), tokens, topk, w1.type.getShape()[0]);
+            emitTensorCoreExpertUpGate(b, routes, w1, w3, xq,
+                                       adaptor.getWeights(), h, dimSize,
+                                       interSize, limit, bool(actQuant), terms);
+            if (actQuant)
+              quantizeRows(b, h, h, concat(tokens, topk), inter,
+                           actQuant->getBlock(), actQuant->getFormat());
+            emitTensorCoreExpertDown(b, routes, w2, h, adaptor.getWeights(), y,
+                                     dimSize, interSize, !actQuant, terms);
+            scf::YieldOp::create(b);
+          },
+          [&](OpBuilder &nested, Location loc) {
+            ImplicitLocOpBuilder b(loc, nested);
+            perRoute(b);
+            scf::YieldOp::create(b);
+          });
+    } else {
+      perRoute(b);
+    }
     // out[t..., c] = the y[t, k, c] added in order of k, through out's
     // element type after each addition: tokens x channels.
     parallelForEach(b, dims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
@@ -360,7 +414,8 @@ struct MoeExpertsLowering : BufferLowering<MoeExpertsOp> {
 } // namespace
 
 void lowering::populateMoeToLoopsPatterns(TypeConverter &converter,
-                                          RewritePatternSet &patterns) {
-  patterns.add<MoeGateLowering, MoeExpertsLowering>(converter,
-                                                    patterns.getContext());
+                                          RewritePatternSet &patterns,
+                                          const LoopLoweringOptions &options) {
+  patterns.add<MoeGateLowering>(converter, patterns.getContext());
+  patterns.add<MoeExpertsLowering>(converter, patterns.getContext(), options);
 }

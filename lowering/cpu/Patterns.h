@@ -40,8 +40,16 @@ struct BufferLowering : OpConversionPattern<Op> {
   }
 };
 
+/// Target choices of the loop lowering (ds4-lower-to-loops options).
+struct LoopLoweringOptions {
+  /// Prefill products (linear, logits with at least 8 rows) as warp tiles
+  /// of mma.sync (lowering/gpu/TensorCoreLinear.h); sm_90a only.
+  bool tensorCores = false;
+};
+
 void populateCoreToLoopsPatterns(TypeConverter &converter,
-                                 RewritePatternSet &patterns);
+                                 RewritePatternSet &patterns,
+                                 const LoopLoweringOptions &options);
 void populateHyperConnectionToLoopsPatterns(TypeConverter &converter,
                                             RewritePatternSet &patterns);
 void populateAttentionToLoopsPatterns(TypeConverter &converter,
@@ -49,7 +57,8 @@ void populateAttentionToLoopsPatterns(TypeConverter &converter,
 void populateTopkToLoopsPatterns(TypeConverter &converter,
                                  RewritePatternSet &patterns);
 void populateMoeToLoopsPatterns(TypeConverter &converter,
-                                RewritePatternSet &patterns);
+                                RewritePatternSet &patterns,
+                                const LoopLoweringOptions &options);
 void populateTensorToLoopsPatterns(TypeConverter &converter,
                                    RewritePatternSet &patterns);
 

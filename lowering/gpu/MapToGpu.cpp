@@ -13,6 +13,7 @@
 #include "lowering/cpu/LoweringUtils.h"
 #include "lowering/PreciseMath.h"
 #include "lowering/SplitReductions.h"
+#include "lowering/gpu/WarpMma.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -263,14 +264,17 @@ struct MapToGpuPass : ds4::impl::Ds4MapToGpuBase<MapToGpuPass> {
 
   /// scf.parallel -> a launch of ceil(n / blockSize) blocks, one iteration
   /// per thread, the flat id delinearized with the last dim fastest. An
-  /// iteration holding a split reduction gets a warp instead: its lanes
+  /// iteration holding a split reduction (or marked a warp tile) gets a
+  /// warp instead: its lanes
   /// share the reduction and run the rest redundantly (the id is uniform
   /// across a warp, so all control flow around the butterfly is too).
   LogicalResult mapParallel(scf::ParallelOp loop) {
     if (loop.getNumReductions() != 0)
       return loop.emitError("ds4-map-to-gpu: parallel loops with reductions "
                             "are not mapped yet");
-    bool perWarp = !outermostSplits(loop).empty();
+    // Warp tiles (tensor-core products) read their own lane id.
+    bool warpTile = loop->hasAttr(ds4::lowering::kWarpIteration);
+    bool perWarp = warpTile || !outermostSplits(loop).empty();
     if (perWarp && blockSize % ds4::kWarpLanes != 0)
       return loop.emitError("ds4-map-to-gpu: block-size must be a multiple "
                             "of 32 to give iterations whole warps");

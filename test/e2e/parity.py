@@ -40,7 +40,8 @@ a spike at one position, whereas a state or indexing bug shifts every later posi
 
 --device cuda compiles for sm_90a (or takes --artifact, compiled elsewhere: the GPU machine has no
 compiler) and runs on the GPU with the same cases and tolerances; with --cpu-artifact it also runs
-the CPU artifact on the same inputs and requires GPU and CPU logits to be identical. Without a
+the CPU artifact on the same inputs and compares GPU and CPU logits (identical where no step
+runs tensor cores, see TENSOR_CORE_ROWS). Without a
 CUDA device it prints why and exits 77 (ctest: skipped).
 
 Prints one line per case and exits 1 if any case fails.
@@ -69,9 +70,13 @@ from transformers_check import (CHUNKS, DECODE_PREFILL, DECODE_STEPS,  # noqa: E
 TOLERANCE = 1e-4
 ORDER_SEEDS = (1, 2, 3)
 # The host code adds every split reduction in the GPU's lane order and both targets evaluate
-# transcendentals in f64 (lowering/SplitReductions.h, lowering/PreciseMath.h), so the GPU must
-# reproduce the CPU's logits bit for bit (measured: all 36 cases of tiny-a/b exact and tiny-a
-# deploy identical on the H200).
+# transcendentals in f64 (lowering/SplitReductions.h, lowering/PreciseMath.h), so where the GPU
+# runs the same loops it must reproduce the CPU's logits bit for bit: cases whose every step has
+# fewer than TENSOR_CORE_ROWS rows. Longer prefills run linear and logits on tensor cores
+# (lowering/gpu/TensorCoreLinear.h): the same exact f32 products, summed in the tensor cores'
+# order, so those cases get the tolerance of the reference comparison (deploy: rounding flips
+# of single positions allowed, as there).
+TENSOR_CORE_ROWS = 8
 GPU_VS_CPU_TOLERANCE = 0.0
 PLANS = {
     "exact": dict(prefill=PREFILL_LENGTHS, chunks=CHUNKS, decode_prefill=DECODE_PREFILL,
@@ -137,6 +142,15 @@ class Runtime:
 
     def close(self):
         self.lib.ds4_session_destroy(self.session)
+
+
+def isolated_flips(got, ref, limit):
+    """Deploy: (ok, positions off) when only isolated positions exceed `limit`, each by less than
+    1e-2 -- one e4m3 rounding flip -- and the rest within it (a state or indexing bug shifts
+    every later position)."""
+    rows = np.max(np.abs(got.astype(np.float64) - ref), axis=1) / np.max(np.abs(ref))
+    flips = int(np.sum(rows > limit))
+    return bool(np.max(rows) <= 1e-2 and flips <= max(1, len(rows) // 10)), flips
 
 
 def compiled_cases(rt: Runtime, toks, toks2, plan):
@@ -290,9 +304,16 @@ def main():
         for case, cpu_logits in against_cpu.items():
             got = compiled[case].astype(np.float64)
             rel = float(np.max(np.abs(got - cpu_logits)) / np.max(np.abs(cpu_logits)))
-            ok = bool(np.all(np.isfinite(got))) and rel <= GPU_VS_CPU_TOLERANCE
+            short = case.startswith("prefill-") and int(case.split("-")[1]) < TENSOR_CORE_ROWS
+            limit = GPU_VS_CPU_TOLERANCE if short else tol
+            ok = bool(np.all(np.isfinite(got))) and rel <= limit
+            note = "identical" if short else f"limit {limit:.0e}"
+            if not ok and not short and args.precision == "deploy":
+                ok, flips = isolated_flips(got, cpu_logits, limit)
+                if ok:
+                    note += f", {flips} rounding flip(s)"
             failed += not ok
-            print(f"  {'ok  ' if ok else 'FAIL'} gpu-vs-cpu {case:20s} rel {rel:.3e}")
+            print(f"  {'ok  ' if ok else 'FAIL'} gpu-vs-cpu {case:20s} rel {rel:.3e}  ({note})")
     for case, ref in reference.items():
         got = compiled[case]
         unwritten = int(np.isnan(got).sum())
@@ -301,11 +322,7 @@ def main():
         limit = max(tol, 3 * envelope.get(case, 0.0))
         ok = unwritten == 0 and rel <= limit
         if not ok and args.precision == "deploy" and unwritten == 0:
-            # An isolated rounding flip: a few positions off by less than 1e-2, the rest
-            # within tolerance (a state or indexing bug shifts every later position).
-            rows = np.max(np.abs(got.astype(np.float64) - ref), axis=1) / np.max(np.abs(ref))
-            flips = int(np.sum(rows > limit))
-            ok = rel <= 1e-2 and flips <= max(1, len(rows) // 10)
+            ok, flips = isolated_flips(got, ref, limit)
             if ok:
                 print(f"       {case}: {flips} of {len(rows)} positions off by a rounding flip "
                       f"(max rel {rel:.1e} <= 1e-2)")

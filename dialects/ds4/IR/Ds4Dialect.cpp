@@ -1,5 +1,6 @@
 //===- Ds4Dialect.cpp - dialect registration and module attributes -------===//
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "dialects/ds4/IR/Ds4Dialect.h"
 #include "dialects/ds4/IR/Ds4Ops.h"
 
@@ -45,6 +46,12 @@ LogicalResult Ds4Dialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'ds4.split_reduction' must be a positive "
                                 "integer on a loop with results, got "
                              << attr.getValue();
+    return success();
+  }
+  if (attr.getName() == "ds4.warp_iteration") {
+    if (!isa<UnitAttr>(attr.getValue()) || !isa<scf::ParallelOp>(op))
+      return op->emitError() << "'ds4.warp_iteration' is a unit attribute "
+                                "of an scf.parallel";
     return success();
   }
   if (attr.getName() != getPrecisionAttrName())

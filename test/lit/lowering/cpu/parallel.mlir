@@ -320,10 +320,10 @@ func.func @moe_gate(%x: tensor<?x4xf32>, %gate: tensor<6x4xf32>) -> (tensor<?x2x
 // the experts in order.
 // CHECK-LABEL: func.func @moe_experts
 // CHECK:       %[[H:.*]] = memref.alloc({{.*}}) : memref<?x2x3xf32>
+// CHECK:       %[[Y:.*]] = memref.alloc({{.*}}) : memref<?x2x4xf32>
 // CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} {
 // CHECK:         memref.store {{.*}}, %[[H]]
 // CHECK:         scf.reduce
-// CHECK:       %[[Y:.*]] = memref.alloc({{.*}}) : memref<?x2x4xf32>
 // CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} {
 // CHECK:         memref.load %[[H]]
 // CHECK:         memref.store {{.*}}, %[[Y]]

@@ -1,0 +1,90 @@
+//===- TensorCoreLinear.cpp - prefill linear / logits on tensor cores -----===//
+
+#include "lowering/gpu/TensorCoreLinear.h"
+
+#include "lowering/FlatIterations.h"
+
+using namespace mlir;
+using namespace mlir::ds4;
+using namespace mlir::ds4::lowering;
+using namespace mlir::ds4::lowering::warp_mma;
+
+void lowering::emitTensorCoreProducts(ImplicitLocOpBuilder &b,
+                                      const GroupedRowsTimesWeightT &p) {
+  Value zero = constIndex(b, 0), one = constIndex(b, 1);
+  Value rowTiles =
+      arith::CeilDivUIOp::create(b, p.rows, constIndex(b, kTileRows));
+  Value outTiles = constIndex(b, (p.out + kTileOutputs - 1) / kTileOutputs);
+  auto loop = scf::ParallelOp::create(
+      b, ValueRange{zero, zero, zero},
+      ValueRange{rowTiles, constIndex(b, p.groups), outTiles},
+      ValueRange{one, one, one},
+      [&](OpBuilder &nested, Location loc, ValueRange ivs) {
+        ImplicitLocOpBuilder b(loc, nested);
+        Lane lane = laneCoords(b);
+        Value group = ivs[1];
+        Value row0 = arith::MulIOp::create(b, ivs[0], constIndex(b, kTileRows));
+        Value out0 =
+            arith::MulIOp::create(b, ivs[2], constIndex(b, kTileOutputs));
+        Value lastRow = arith::SubIOp::create(b, p.rows, one);
+        SmallVector<Value> zeros(p.rowDims.size(), zero),
+            ones(p.rowDims.size(), one);
+
+        // Rows and outputs past the end read the last one and are not
+        // stored (the warp must stay whole for mma.sync).
+        Value flatRow[kTilesM][2];
+        SmallVector<Value> rowIndex[kTilesM][2];
+        for (int64_t i = 0; i < kTilesM; ++i)
+          for (int64_t h = 0; h < 2; ++h) {
+            flatRow[i][h] = arith::AddIOp::create(
+                b, row0,
+                arith::AddIOp::create(b, lane.g,
+                                      constIndex(b, 16 * i + 8 * h)));
+            rowIndex[i][h] = ds4::delinearize(
+                b, arith::MinUIOp::create(b, flatRow[i][h], lastRow),
+                p.rowDims, zeros, ones);
+          }
+        Operands ops;
+        ops.k = p.k;
+        ops.terms = p.terms;
+        Value groupBase =
+            arith::MulIOp::create(b, group, constIndex(b, p.out));
+        for (int64_t j = 0; j < kTilesN; ++j) {
+          Value o = arith::MinUIOp::create(
+              b,
+              arith::AddIOp::create(
+                  b, out0,
+                  arith::AddIOp::create(b, lane.g, constIndex(b, 8 * j))),
+              constIndex(b, p.out - 1));
+          ops.weight[j] = p.w;
+          ops.weightRow[j] = {arith::AddIOp::create(b, groupBase, o)};
+        }
+        auto read = [&](ImplicitLocOpBuilder &b, int64_t i, int64_t h,
+                        Value col) { return p.x(b, rowIndex[i][h], group, col); };
+        ops.x = read;
+        SmallVector<Value> acc = accumulate(b, lane, ops);
+
+        // Accumulator r of tile (i, j): row 8 (r / 2) + g, output 2t + r % 2.
+        Value col0 = arith::MulIOp::create(b, lane.t, constIndex(b, 2));
+        for (int64_t i = 0; i < kTilesM; ++i)
+          for (int64_t j = 0; j < kTilesN; ++j)
+            for (int64_t r = 0; r < kAccRegs; ++r) {
+              int64_t h = r / 2;
+              Value o = arith::AddIOp::create(
+                  b, out0,
+                  arith::AddIOp::create(b, col0,
+                                        constIndex(b, 8 * j + r % 2)));
+              Value inRange = arith::AndIOp::create(
+                  b,
+                  arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
+                                        flatRow[i][h], p.rows),
+                  arith::CmpIOp::create(b, arith::CmpIPredicate::ult, o,
+                                        constIndex(b, p.out)));
+              Value v = acc[(i * kTilesN + j) * kAccRegs + r];
+              ifThen(b, inRange, [&](ImplicitLocOpBuilder &b) {
+                p.store(b, rowIndex[i][h], group, o, v);
+              });
+            }
+      });
+  loop->setAttr(kWarpIteration, b.getUnitAttr());
+}

@@ -1,0 +1,83 @@
+//===- WarpMma.h - one warp's tile of mma.sync products
+//---------------------===//
+//
+// The tensor-core core shared by the prefill products (TensorCoreLinear.h,
+// TensorCoreExperts.h): a warp accumulates a tile of kTileRows rows x
+// kTileOutputs outputs, sum over k of x[row, k] * W[output, k], with
+// mma.sync.m16n8k16 (bf16 operands, f32 accumulators), 4 x 4 mma tiles, 16
+// f32 accumulators per lane.
+//
+// Along k the warp takes chunks of 64: lane (g = lane / 4, t = lane % 4)
+// reads the weight row of output g of each 8-output tile at k = 16t .. 16t +
+// 15 (one 16-byte load of FP8 codes, two of bf16) and the activations of
+// rows g and g + 8 of each 16-row tile at the same k. A chunk is 4 mma
+// k-steps; the mma's logical k maps to memory permuted (step s, logical k 2t
+// + {0,1} and 2t + 8 + {0,1} -> 16t + 4s + {0,1} and 16t + 4s + {2,3}), the
+// same for both operands, so the dot products are unchanged and every
+// lane's loads are contiguous. A last partial chunk reads zeros past k.
+//
+// Exactness: every weight ds4 multiplies is exact in bf16 once dequantized
+// (FP8 and FP4 codes times a power of two, bf16 heads), and activations are
+// split into `terms` bf16 parts summing to the f32 value (3 parts carry all
+// 24 significand bits; 1 where the activation is exact in bf16, e.g. rows
+// rounded through e4m3). Every product is then the exact product the CPU
+// forms; only the order and rounding of the f32 sums inside the tensor core
+// differ from the host's.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DS4_LOWERING_GPU_WARPMMA_H
+#define DS4_LOWERING_GPU_WARPMMA_H
+
+#include "lowering/cpu/LoweringUtils.h"
+
+namespace mlir::ds4::lowering {
+
+/// The attribute on an scf.parallel whose every iteration is one warp's
+/// work: its body reads gpu.lane_id and issues warp-wide instructions, so
+/// ds4-map-to-gpu must give each iteration the 32 lanes of one warp.
+inline constexpr llvm::StringLiteral kWarpIteration = "ds4.warp_iteration";
+
+namespace warp_mma {
+constexpr int64_t kTilesM = 4; // 16-row mma tiles per warp
+constexpr int64_t kTilesN = 4; // 8-output mma tiles per warp
+constexpr int64_t kTileRows = 16 * kTilesM;
+constexpr int64_t kTileOutputs = 8 * kTilesN;
+constexpr int64_t kAccRegs = 4; // f32 accumulator registers per mma tile
+
+/// Whether a warp tile can read `w`: a lane's run of 16 weights must share
+/// one scale (packed blocks of a multiple of 16 columns; plain weights
+/// always do).
+bool supportsWeight(const WeightAccess &w);
+
+/// This lane's place in the fragments: g = lane / 4, t = lane % 4.
+struct Lane {
+  Value g, t;
+};
+Lane laneCoords(ImplicitLocOpBuilder &b);
+
+/// What one warp multiplies. Rows: the lane's rows are (i, h) -> local row
+/// 16i + 8h + g of the tile; outputs: the lane reads weight row g of n-tile
+/// j.
+struct Operands {
+  int64_t k = 0;     // the reduction length (static)
+  int64_t terms = 3; // bf16 parts per activation (1 or 3)
+  /// Weight of n-tile j and the index of the lane's output row in it
+  /// (leading indices included, e.g. {expert, row}); the column is appended.
+  std::array<WeightAccess, kTilesN> weight;
+  std::array<SmallVector<Value>, kTilesN> weightRow;
+  /// Activation `col` of the lane's row (i, h).
+  function_ref<Value(ImplicitLocOpBuilder &, int64_t i, int64_t h, Value col)>
+      x;
+};
+
+/// The accumulators after the whole reduction: value (i * kTilesN + j) *
+/// kAccRegs + r is row 16i + 8 (r / 2) + g, output 8j + 2t + r % 2 of the
+/// tile.
+SmallVector<Value> accumulate(ImplicitLocOpBuilder &b, const Lane &lane,
+                              const Operands &ops);
+} // namespace warp_mma
+
+} // namespace mlir::ds4::lowering
+
+#endif // DS4_LOWERING_GPU_WARPMMA_H
