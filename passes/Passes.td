@@ -72,10 +72,13 @@ def Ds4LowerToLoops : Pass<"ds4-lower-to-loops", "ModuleOp"> {
     value is read after the op that updates it, which in-place updating
     relies on. Runs after `ds4-weights-to-args`.
 
-    With `tensor-cores` (the sm_90a pipeline) linear and logits with at
-    least 8 rows become warp tiles of `nvvm.mma.sync` (bf16 operands, f32
-    accumulators; lowering/gpu/TensorCoreLinear.h): scf.parallel loops
-    marked `ds4.warp_iteration` whose bodies read `gpu.lane_id`.
+    With `tensor-cores` (the sm_90a pipeline) the prefill products (at
+    least 8 rows) become warp tiles of `nvvm.mma.sync` (bf16 operands, f32
+    accumulators; lowering/gpu/WarpMma.h): linear, grouped_linear and
+    logits, the routed experts (routes grouped by expert first) and the
+    sparse-attention logits. They are scf.parallel loops marked
+    `ds4.warp_iteration` whose bodies read `gpu.lane_id`; decode keeps the
+    loops the CPU runs.
   }];
   let options = [
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",

@@ -20,6 +20,7 @@
 
 #include "lowering/cpu/LoweringUtils.h"
 #include "lowering/cpu/Patterns.h"
+#include "lowering/gpu/TensorCoreAttention.h"
 
 #include "dialects/ds4/IR/Ds4Ops.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -583,7 +584,13 @@ struct IndexerScoreLowering : BufferLowering<IndexerScoreOp> {
 ///                  order ring, new kv, compressed);
 ///   (b, j, h, d):  o[d] = the parts added in order.
 struct SparseAttentionLowering : BufferLowering<SparseAttentionOp> {
-  using BufferLowering::BufferLowering;
+  SparseAttentionLowering(TypeConverter &converter, MLIRContext *ctx,
+                          const LoopLoweringOptions &options)
+      : BufferLowering(converter, ctx), options(options) {}
+  LoopLoweringOptions options;
+  /// Query rows (B * S) from which the logits run on tensor cores (when
+  /// enabled); decode keeps the per-slot dot products.
+  static constexpr int64_t kTensorCoreQueries = 8;
   LogicalResult
   matchAndRewrite(SparseAttentionOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -667,58 +674,140 @@ struct SparseAttentionLowering : BufferLowering<SparseAttentionOp> {
       return constF32(b, -INFINITY);
     };
 
-    // (a) Logits: one per (b, j, h, slot).
-    parallelForEach(
-        b, {qDims[0], qDims[1], qDims[2], nSlots},
-        [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-          Value bi = ivs[0], j = ivs[1], h = ivs[2], e = ivs[3];
-          Query g = query(b, bi, j);
-          auto logit = [&](ImplicitLocOpBuilder &b, Value src,
-                           ValueRange row) {
-            return arith::MulFOp::create(
-                       b, dot(b, q, {bi, j, h}, src, row, D), scale)
-                .getResult();
-          };
-          auto windowLogit = [&](ImplicitLocOpBuilder &b) {
-            Value u = iAdd(b, g.lo, e);
-            return ifElse(
-                b, iCmp(b, arith::CmpIPredicate::ult, u, g.end),
-                [&](ImplicitLocOpBuilder &b) {
-                  return ifElse(
-                      b, iCmp(b, arith::CmpIPredicate::ult, u, g.p0),
-                      [&](ImplicitLocOpBuilder &b) {
-                        return logit(b, window, {g.slot, iRem(b, u, W)});
-                      },
-                      [&](ImplicitLocOpBuilder &b) {
-                        return logit(b, kv, {bi, iSub(b, u, g.p0)});
-                      });
-                },
-                minusInf);
-          };
-          auto compressedLogit = [&](ImplicitLocOpBuilder &b) {
-            Value m = iSub(b, e, W);
-            if (select) {
-              std::array<Value, 2> sel = selected(b, bi, j, m);
-              return ifElse(
-                  b, sel[0],
+    // The kv row slot e of query (bi, j) reads (window ring, this step's
+    // kv, or a compressed entry): fn(src, row) on it, or `unused` where the
+    // slot holds nothing.
+    using SlotValues = function_ref<SmallVector<Value>(
+        ImplicitLocOpBuilder &, Value src, ValueRange row)>;
+    using NoSlot = function_ref<SmallVector<Value>(ImplicitLocOpBuilder &)>;
+    auto onSlot = [&](ImplicitLocOpBuilder &b, const Query &g, Value bi,
+                      Value j, Value e, SlotValues fn, NoSlot unused) {
+      auto windowSlot = [&](ImplicitLocOpBuilder &b) {
+        Value u = iAdd(b, g.lo, e);
+        return ifElseAll(
+            b, iCmp(b, arith::CmpIPredicate::ult, u, g.end),
+            [&](ImplicitLocOpBuilder &b) {
+              return ifElseAll(
+                  b, iCmp(b, arith::CmpIPredicate::ult, u, g.p0),
                   [&](ImplicitLocOpBuilder &b) {
-                    return logit(b, entries, {g.slot, sel[1]});
+                    return fn(b, window, {g.slot, iRem(b, u, W)});
                   },
-                  minusInf);
-            }
-            return ifElse(
-                b, iCmp(b, arith::CmpIPredicate::ult, m, g.nCompressed),
-                [&](ImplicitLocOpBuilder &b) {
-                  return logit(b, entries, {g.slot, m});
-                },
-                minusInf);
-          };
-          Value zv = entries
-                         ? ifElse(b, iCmp(b, arith::CmpIPredicate::ult, e, W),
-                                  windowLogit, compressedLogit)
-                         : windowLogit(b);
-          storeF32(b, zv, z, ivs);
-        });
+                  [&](ImplicitLocOpBuilder &b) {
+                    return fn(b, kv, {bi, iSub(b, u, g.p0)});
+                  });
+            },
+            unused);
+      };
+      auto compressedSlot = [&](ImplicitLocOpBuilder &b) {
+        Value m = iSub(b, e, W);
+        if (select) {
+          std::array<Value, 2> sel = selected(b, bi, j, m);
+          return ifElseAll(
+              b, sel[0],
+              [&](ImplicitLocOpBuilder &b) {
+                return fn(b, entries, {g.slot, sel[1]});
+              },
+              unused);
+        }
+        return ifElseAll(
+            b, iCmp(b, arith::CmpIPredicate::ult, m, g.nCompressed),
+            [&](ImplicitLocOpBuilder &b) {
+              return fn(b, entries, {g.slot, m});
+            },
+            unused);
+      };
+      return entries ? ifElseAll(b, iCmp(b, arith::CmpIPredicate::ult, e, W),
+                                 windowSlot, compressedSlot)
+                     : windowSlot(b);
+    };
+
+    // (a) Logits: one per (b, j, h, slot); for prefill on tensor cores one
+    // warp tile per (b, j, 64 heads, 32 slots).
+    auto perSlotLogits = [&](ImplicitLocOpBuilder &b) {
+      parallelForEach(b, {qDims[0], qDims[1], qDims[2], nSlots},
+                      [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+                        Value bi = ivs[0], j = ivs[1], h = ivs[2], e = ivs[3];
+                        Query g = query(b, bi, j);
+                        auto logit = [&](ImplicitLocOpBuilder &b, Value src,
+                                         ValueRange row) {
+                          return SmallVector<Value>{arith::MulFOp::create(
+                              b, dot(b, q, {bi, j, h}, src, row, D), scale)};
+                        };
+                        auto noLogit = [](ImplicitLocOpBuilder &b) {
+                          return SmallVector<Value>{constF32(b, -INFINITY)};
+                        };
+                        storeF32(b, onSlot(b, g, bi, j, e, logit, noLogit)[0],
+                                 z, ivs);
+                      });
+    };
+    int64_t staticD = qShape[3];
+    if (options.tensorCores && !ShapedType::isDynamic(staticD)) {
+      Value prefill = iCmp(b, arith::CmpIPredicate::uge,
+                           arith::MulIOp::create(b, qDims[0], qDims[1]),
+                           constIndex(b, kTensorCoreQueries));
+      scf::IfOp::create(
+          b, prefill,
+          [&](OpBuilder &nested, Location loc) {
+            ImplicitLocOpBuilder b(loc, nested);
+            AttentionLogits a;
+            a.q = q;
+            a.qDims = qDims;
+            a.d = staticD;
+            a.nSlots = nSlots;
+            a.z = z;
+            a.scale = scale;
+            auto readSlot = [&](ImplicitLocOpBuilder &b, Value bi, Value j,
+                                Value e, Value col, bool masked) {
+              Query g = query(b, bi, j);
+              auto run = [&](ImplicitLocOpBuilder &b, Value src,
+                             ValueRange row) {
+                SmallVector<Value> v;
+                for (int64_t c = 0; c < warp_mma::kLaneRun; ++c) {
+                  Value at = iAdd(b, col, constIndex(b, c));
+                  if (!masked) {
+                    v.push_back(loadF32(b, src, concat(row, at)));
+                    continue;
+                  }
+                  Value inRow = iCmp(b, arith::CmpIPredicate::ult, at, D);
+                  Value x = loadF32(b, src,
+                                    concat(row, iMin(b, at, iSub(b, D, one))));
+                  v.push_back(
+                      arith::SelectOp::create(b, inRow, x, constF32(b, 0.0)));
+                }
+                return v;
+              };
+              auto zeros = [](ImplicitLocOpBuilder &b) {
+                return SmallVector<Value>(warp_mma::kLaneRun, constF32(b, 0.0));
+              };
+              return onSlot(b, g, bi, j, e, run, zeros);
+            };
+            auto slotUsed = [&](ImplicitLocOpBuilder &b, Value bi, Value j,
+                                Value e) {
+              Query g = query(b, bi, j);
+              Type i1 = b.getI1Type();
+              auto yes = [&](ImplicitLocOpBuilder &b, Value, ValueRange) {
+                return SmallVector<Value>{
+                    arith::ConstantOp::create(b, b.getIntegerAttr(i1, 1))};
+              };
+              auto no = [&](ImplicitLocOpBuilder &b) {
+                return SmallVector<Value>{
+                    arith::ConstantOp::create(b, b.getIntegerAttr(i1, 0))};
+              };
+              return onSlot(b, g, bi, j, e, yes, no)[0];
+            };
+            a.readSlot = readSlot;
+            a.slotUsed = slotUsed;
+            emitTensorCoreAttentionLogits(b, a);
+            scf::YieldOp::create(b);
+          },
+          [&](OpBuilder &nested, Location loc) {
+            ImplicitLocOpBuilder b(loc, nested);
+            perSlotLogits(b);
+            scf::YieldOp::create(b);
+          });
+    } else {
+      perSlotLogits(b);
+    }
 
     // (b) Per query: the maximum and the denominator (with the sink), two
     // split reductions over the slots, into mxs / denoms.
@@ -887,9 +976,11 @@ struct StateCastLowering : OpConversionPattern<UnrealizedConversionCastOp> {
 
 } // namespace
 
-void lowering::populateAttentionToLoopsPatterns(TypeConverter &converter,
-                                                RewritePatternSet &patterns) {
+void lowering::populateAttentionToLoopsPatterns(
+    TypeConverter &converter, RewritePatternSet &patterns,
+    const LoopLoweringOptions &options) {
   patterns.add<WindowUpdateLowering, CompressorLowering, IndexerScoreLowering,
-               SparseAttentionLowering, StateCastLowering>(
-      converter, patterns.getContext());
+               StateCastLowering>(converter, patterns.getContext());
+  patterns.add<SparseAttentionLowering>(converter, patterns.getContext(),
+                                        options);
 }

@@ -71,7 +71,7 @@ struct LowerToLoopsPass
     options.tensorCores = tensorCores;
     lowering::populateCoreToLoopsPatterns(converter, patterns, options);
     lowering::populateHyperConnectionToLoopsPatterns(converter, patterns);
-    lowering::populateAttentionToLoopsPatterns(converter, patterns);
+    lowering::populateAttentionToLoopsPatterns(converter, patterns, options);
     lowering::populateTopkToLoopsPatterns(converter, patterns);
     lowering::populateMoeToLoopsPatterns(converter, patterns, options);
     lowering::populateTensorToLoopsPatterns(converter, patterns);

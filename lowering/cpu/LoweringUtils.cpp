@@ -167,6 +167,23 @@ Value lowering::ifElse(ImplicitLocOpBuilder &b, Value cond,
   return op.getResult(0);
 }
 
+SmallVector<Value> lowering::ifElseAll(
+    ImplicitLocOpBuilder &b, Value cond,
+    function_ref<SmallVector<Value>(ImplicitLocOpBuilder &)> thenValues,
+    function_ref<SmallVector<Value>(ImplicitLocOpBuilder &)> elseValues) {
+  auto op = scf::IfOp::create(
+      b, cond,
+      [&](OpBuilder &nested, Location loc) {
+        ImplicitLocOpBuilder ib(loc, nested);
+        scf::YieldOp::create(ib, thenValues(ib));
+      },
+      [&](OpBuilder &nested, Location loc) {
+        ImplicitLocOpBuilder ib(loc, nested);
+        scf::YieldOp::create(ib, elseValues(ib));
+      });
+  return SmallVector<Value>(op.getResults());
+}
+
 SmallVector<Value> lowering::concat(ValueRange ivs, ValueRange more) {
   SmallVector<Value> idx(ivs.begin(), ivs.end());
   idx.append(more.begin(), more.end());

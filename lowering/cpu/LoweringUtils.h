@@ -98,6 +98,11 @@ void ifThen(ImplicitLocOpBuilder &b, Value cond,
 Value ifElse(ImplicitLocOpBuilder &b, Value cond,
              function_ref<Value(ImplicitLocOpBuilder &)> thenValue,
              function_ref<Value(ImplicitLocOpBuilder &)> elseValue);
+/// ifElse with any number of results.
+SmallVector<Value>
+ifElseAll(ImplicitLocOpBuilder &b, Value cond,
+          function_ref<SmallVector<Value>(ImplicitLocOpBuilder &)> thenValues,
+          function_ref<SmallVector<Value>(ImplicitLocOpBuilder &)> elseValues);
 
 /// `ivs` followed by `more` (an element index from a row index and a column).
 SmallVector<Value> concat(ValueRange ivs, ValueRange more);

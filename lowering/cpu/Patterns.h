@@ -53,7 +53,8 @@ void populateCoreToLoopsPatterns(TypeConverter &converter,
 void populateHyperConnectionToLoopsPatterns(TypeConverter &converter,
                                             RewritePatternSet &patterns);
 void populateAttentionToLoopsPatterns(TypeConverter &converter,
-                                      RewritePatternSet &patterns);
+                                      RewritePatternSet &patterns,
+                                      const LoopLoweringOptions &options);
 void populateTopkToLoopsPatterns(TypeConverter &converter,
                                  RewritePatternSet &patterns);
 void populateMoeToLoopsPatterns(TypeConverter &converter,

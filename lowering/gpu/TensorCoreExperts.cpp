@@ -105,6 +105,7 @@ namespace {
 struct ExpertTile {
   Value expert;
   Value valid[kTilesM][2];
+  Value flatRoute[kTilesM][2]; // token * topk + k
   SmallVector<Value> route[kTilesM][2];
 };
 
@@ -141,6 +142,7 @@ ExpertTile locateTile(ImplicitLocOpBuilder &b, const ExpertRoutes &routes,
       Value at =
           arith::AddIOp::create(b, first, arith::MinUIOp::create(b, row, last));
       Value route = memref::LoadOp::create(b, routes.list, ValueRange{at});
+      tile.flatRoute[i][h] = route;
       tile.route[i][h] = routeIndex(b, routes, route);
     }
   return tile;
@@ -197,28 +199,42 @@ void lowering::emitTensorCoreExpertUpGate(
   // of w3 (n-tiles 2, 3).
   constexpr int64_t kOutputs = kTileOutputs / 2;
   static_assert(kTilesN == 4, "gate and up tiles pair up");
+  // The tokens' activations split into bf16 planes once.
+  Value tokens = arith::DivUIOp::create(b, routes.routes, routes.topk);
+  SmallVector<Value> zeros(routes.tokens.size(), constIndex(b, 0));
+  SmallVector<Value> ones(routes.tokens.size(), constIndex(b, 1));
+  auto readToken = [&](ImplicitLocOpBuilder &b, Value token, Value col) {
+    SmallVector<Value> at =
+        ds4::delinearize(b, token, routes.tokens, zeros, ones);
+    return loadF32(b, x, concat(at, {col}));
+  };
+  ActivationPlanes planes = splitActivations(b, tokens, dim, terms, readToken);
   forEachExpertTile(
       b, routes, (inter + kOutputs - 1) / kOutputs,
       [&](ImplicitLocOpBuilder &b, const Lane &lane, const ExpertTile &tile,
           Value outTile) {
         Value out0 = arith::MulIOp::create(b, outTile, constIndex(b, kOutputs));
         Operands ops;
-        ops.k = dim;
-        ops.terms = terms;
+        ops.x = planes;
+        WeightRows rows;
+        rows.k = planes.k;
+        for (int64_t i = 0; i < kTilesM; ++i)
+          for (int64_t hh = 0; hh < 2; ++hh)
+            ops.planeRow[i][hh] =
+                arith::DivUIOp::create(b, tile.flatRoute[i][hh], routes.topk);
         for (int64_t j = 0; j < kTilesN; ++j) {
-          ops.weight[j] = j < 2 ? w1 : w3;
+          rows.weight[j] = j < 2 ? w1 : w3;
           Value o = arith::AddIOp::create(
               b, out0,
               arith::AddIOp::create(b, lane.g, constIndex(b, 8 * (j % 2))));
-          ops.weightRow[j] = {tile.expert, arith::MinUIOp::create(
-                                               b, o, constIndex(b, inter - 1))};
+          rows.row[j] = {tile.expert, arith::MinUIOp::create(
+                                          b, o, constIndex(b, inter - 1))};
         }
-        auto read = [&](ImplicitLocOpBuilder &b, int64_t i, int64_t hh,
-                        Value col) {
-          ValueRange token = ArrayRef<Value>(tile.route[i][hh]).drop_back();
-          return loadF32(b, x, concat(token, {col}));
+        auto weights = [&](ImplicitLocOpBuilder &b, int64_t j, Value col,
+                           bool masked) {
+          return readWeightRun(b, rows, j, col, masked);
         };
-        ops.x = read;
+        ops.weights = weights;
         SmallVector<Value> acc = accumulate(b, lane, ops);
         for (int64_t i = 0; i < kTilesM; ++i)
           for (int64_t j = 0; j < 2; ++j)
@@ -253,6 +269,12 @@ void lowering::emitTensorCoreExpertDown(ImplicitLocOpBuilder &b,
                                         Value routeWeights, Value y,
                                         int64_t dim, int64_t inter,
                                         bool scaleByRoute, int64_t terms) {
+  // Every route's h split into bf16 planes once.
+  auto readRoute = [&](ImplicitLocOpBuilder &b, Value route, Value col) {
+    return loadF32(b, h, concat(routeIndex(b, routes, route), {col}));
+  };
+  ActivationPlanes planes =
+      splitActivations(b, routes.routes, inter, terms, readRoute);
   forEachExpertTile(
       b, routes, (dim + kTileOutputs - 1) / kTileOutputs,
       [&](ImplicitLocOpBuilder &b, const Lane &lane, const ExpertTile &tile,
@@ -260,21 +282,24 @@ void lowering::emitTensorCoreExpertDown(ImplicitLocOpBuilder &b,
         Value out0 =
             arith::MulIOp::create(b, outTile, constIndex(b, kTileOutputs));
         Operands ops;
-        ops.k = inter;
-        ops.terms = terms;
+        ops.x = planes;
+        WeightRows rows;
+        rows.k = planes.k;
+        for (int64_t i = 0; i < kTilesM; ++i)
+          for (int64_t hh = 0; hh < 2; ++hh)
+            ops.planeRow[i][hh] = tile.flatRoute[i][hh];
         for (int64_t j = 0; j < kTilesN; ++j) {
-          ops.weight[j] = w2;
+          rows.weight[j] = w2;
           Value c = arith::AddIOp::create(
               b, out0, arith::AddIOp::create(b, lane.g, constIndex(b, 8 * j)));
-          ops.weightRow[j] = {tile.expert, arith::MinUIOp::create(
-                                               b, c, constIndex(b, dim - 1))};
+          rows.row[j] = {tile.expert,
+                         arith::MinUIOp::create(b, c, constIndex(b, dim - 1))};
         }
-        auto read = [&](ImplicitLocOpBuilder &b, int64_t i, int64_t hh,
-                        Value col) {
-          return memref::LoadOp::create(b, h, concat(tile.route[i][hh], {col}))
-              .getResult();
+        auto weights = [&](ImplicitLocOpBuilder &b, int64_t j, Value col,
+                           bool masked) {
+          return readWeightRun(b, rows, j, col, masked);
         };
-        ops.x = read;
+        ops.weights = weights;
         SmallVector<Value> acc = accumulate(b, lane, ops);
         for (int64_t i = 0; i < kTilesM; ++i)
           for (int64_t j = 0; j < kTilesN; ++j)

@@ -12,6 +12,16 @@ using namespace mlir::ds4::lowering::warp_mma;
 void lowering::emitTensorCoreProducts(ImplicitLocOpBuilder &b,
                                       const GroupedRowsTimesWeightT &p) {
   Value zero = constIndex(b, 0), one = constIndex(b, 1);
+  SmallVector<Value> zeros(p.rowDims.size(), zero), ones(p.rowDims.size(), one);
+  // The activations of every (row, group) split into bf16 planes once.
+  Value groups = constIndex(b, p.groups);
+  auto x = [&](ImplicitLocOpBuilder &b, Value planeRow, Value col) {
+    Value row = arith::DivUIOp::create(b, planeRow, groups);
+    Value group = arith::RemUIOp::create(b, planeRow, groups);
+    return p.x(b, ds4::delinearize(b, row, p.rowDims, zeros, ones), group, col);
+  };
+  ActivationPlanes planes = splitActivations(
+      b, arith::MulIOp::create(b, p.rows, groups), p.k, p.terms, x);
   Value rowTiles =
       arith::CeilDivUIOp::create(b, p.rows, constIndex(b, kTileRows));
   Value outTiles = constIndex(b, (p.out + kTileOutputs - 1) / kTileOutputs);
@@ -27,8 +37,10 @@ void lowering::emitTensorCoreProducts(ImplicitLocOpBuilder &b,
         Value out0 =
             arith::MulIOp::create(b, ivs[2], constIndex(b, kTileOutputs));
         Value lastRow = arith::SubIOp::create(b, p.rows, one);
-        SmallVector<Value> zeros(p.rowDims.size(), zero),
-            ones(p.rowDims.size(), one);
+        Operands ops;
+        ops.x = planes;
+        WeightRows rows;
+        rows.k = planes.k;
 
         // Rows and outputs past the end read the last one and are not
         // stored (the warp must stay whole for mma.sync).
@@ -40,15 +52,12 @@ void lowering::emitTensorCoreProducts(ImplicitLocOpBuilder &b,
                 b, row0,
                 arith::AddIOp::create(b, lane.g,
                                       constIndex(b, 16 * i + 8 * h)));
-            rowIndex[i][h] = ds4::delinearize(
-                b, arith::MinUIOp::create(b, flatRow[i][h], lastRow),
-                p.rowDims, zeros, ones);
+            Value row = arith::MinUIOp::create(b, flatRow[i][h], lastRow);
+            rowIndex[i][h] = ds4::delinearize(b, row, p.rowDims, zeros, ones);
+            ops.planeRow[i][h] = arith::AddIOp::create(
+                b, arith::MulIOp::create(b, row, groups), group);
           }
-        Operands ops;
-        ops.k = p.k;
-        ops.terms = p.terms;
-        Value groupBase =
-            arith::MulIOp::create(b, group, constIndex(b, p.out));
+        Value groupBase = arith::MulIOp::create(b, group, constIndex(b, p.out));
         for (int64_t j = 0; j < kTilesN; ++j) {
           Value o = arith::MinUIOp::create(
               b,
@@ -56,12 +65,14 @@ void lowering::emitTensorCoreProducts(ImplicitLocOpBuilder &b,
                   b, out0,
                   arith::AddIOp::create(b, lane.g, constIndex(b, 8 * j))),
               constIndex(b, p.out - 1));
-          ops.weight[j] = p.w;
-          ops.weightRow[j] = {arith::AddIOp::create(b, groupBase, o)};
+          rows.weight[j] = p.w;
+          rows.row[j] = {arith::AddIOp::create(b, groupBase, o)};
         }
-        auto read = [&](ImplicitLocOpBuilder &b, int64_t i, int64_t h,
-                        Value col) { return p.x(b, rowIndex[i][h], group, col); };
-        ops.x = read;
+        auto weights = [&](ImplicitLocOpBuilder &b, int64_t j, Value col,
+                           bool masked) {
+          return readWeightRun(b, rows, j, col, masked);
+        };
+        ops.weights = weights;
         SmallVector<Value> acc = accumulate(b, lane, ops);
 
         // Accumulator r of tile (i, j): row 8 (r / 2) + g, output 2t + r % 2.
@@ -72,8 +83,7 @@ void lowering::emitTensorCoreProducts(ImplicitLocOpBuilder &b,
               int64_t h = r / 2;
               Value o = arith::AddIOp::create(
                   b, out0,
-                  arith::AddIOp::create(b, col0,
-                                        constIndex(b, 8 * j + r % 2)));
+                  arith::AddIOp::create(b, col0, constIndex(b, 8 * j + r % 2)));
               Value inRange = arith::AndIOp::create(
                   b,
                   arith::CmpIOp::create(b, arith::CmpIPredicate::ult,

@@ -14,9 +14,8 @@ using namespace mlir::ds4::lowering;
 using namespace mlir::ds4::lowering::warp_mma;
 
 namespace {
-constexpr int64_t kLaneRun = 16; // consecutive k a lane reads per chunk
-constexpr int64_t kChunk = 64;   // k per chunk: 4 lanes of a quad x kLaneRun
-constexpr int64_t kSteps = 4;    // mma k-steps (16 each) per chunk
+constexpr int64_t kChunk = 64; // k per chunk: 4 lanes of a quad x kLaneRun
+constexpr int64_t kSteps = 4;  // mma k-steps (16 each) per chunk
 
 /// (lo, hi) f32 values exactly representable in bf16 -> one .b32 register
 /// holding bf16x2, lo in the low half (the lower k).
@@ -75,53 +74,51 @@ Value mma(ImplicitLocOpBuilder &b, ArrayRef<Value> a, ArrayRef<Value> bReg,
 /// acc advanced by the chunk whose lane columns start at laneK.
 SmallVector<Value> chunk(ImplicitLocOpBuilder &b, const Operands &ops,
                          Value laneK, bool masked, ValueRange acc) {
-  // Weights: 16 consecutive k of each n-tile's row -> 8 registers.
+  // Weights: 16 consecutive k of each n-tile's row, in bf16 parts ->
+  // bRegs[j][term * 8 + pair].
   SmallVector<Value> bRegs[kTilesN];
   for (int64_t j = 0; j < kTilesN; ++j) {
-    const WeightAccess &w = ops.weight[j];
-    SmallVector<Value> v;
-    if (masked) {
-      for (int64_t e = 0; e < kLaneRun; ++e)
-        v.push_back(maskedRead(
-            b, true, arith::AddIOp::create(b, laneK, constIndex(b, e)), ops.k,
-            [&](Value col) {
-              return loadWeight(b, w, concat(ops.weightRow[j], {col}));
-            }));
-    } else {
-      v = loadWeightRun(b, w, concat(ops.weightRow[j], {laneK}), kLaneRun);
-    }
-    for (int64_t p = 0; p < kLaneRun / 2; ++p)
-      bRegs[j].push_back(packPair(b, v[2 * p], v[2 * p + 1]));
+    SmallVector<Value> v = ops.weights(b, j, laneK, masked);
+    SmallVector<SmallVector<Value>> parts;
+    for (Value e : v)
+      parts.push_back(ops.weightTerms == 1 ? SmallVector<Value>{e}
+                                           : splitTerms(b, e, ops.weightTerms));
+    for (int64_t term = 0; term < ops.weightTerms; ++term)
+      for (int64_t p = 0; p < kLaneRun / 2; ++p)
+        bRegs[j].push_back(
+            packPair(b, parts[2 * p][term], parts[2 * p + 1][term]));
   }
+  // The products of parts (x part a, weight part w) that reach f32
+  // precision (a + w <= 2), the smallest first.
+  SmallVector<std::pair<int64_t, int64_t>> products;
+  for (int64_t level = 2; level >= 0; --level)
+    for (int64_t a = 0; a < ops.x.terms; ++a)
+      for (int64_t w = 0; w < ops.weightTerms; ++w)
+        if (a + w == level)
+          products.push_back({a, w});
   SmallVector<Value> next(acc);
+  const ActivationPlanes &x = ops.x;
+  Value lanePair = arith::DivUIOp::create(b, laneK, constIndex(b, 2));
   for (int64_t s = 0; s < kSteps; ++s) {
-    // Activations of rows g and g + 8 at k = laneK + 4s .. + 3, in bf16
-    // parts; A register r holds row h = r % 2, k pair r / 2.
-    Value stepK = arith::AddIOp::create(b, laneK, constIndex(b, 4 * s));
+    // A register r of 16-row tile i: row h = r % 2, columns laneK + 4s +
+    // 2 (r / 2) + {0, 1}: one plane pair.
     SmallVector<Value> aRegs[kTilesM]; // [term * 4 + register]
-    for (int64_t i = 0; i < kTilesM; ++i) {
-      SmallVector<Value> parts[2][4];
-      for (int64_t h = 0; h < 2; ++h)
-        for (int64_t e = 0; e < 4; ++e) {
-          Value col = arith::AddIOp::create(b, stepK, constIndex(b, e));
-          Value v = maskedRead(b, masked, col, ops.k,
-                               [&](Value c) { return ops.x(b, i, h, c); });
-          parts[h][e] = splitTerms(b, v, ops.terms);
-        }
-      for (int64_t term = 0; term < ops.terms; ++term)
+    for (int64_t i = 0; i < kTilesM; ++i)
+      for (int64_t term = 0; term < x.terms; ++term)
         for (int64_t r = 0; r < 4; ++r) {
-          int64_t h = r % 2, e = 2 * (r / 2);
-          aRegs[i].push_back(
-              packPair(b, parts[h][e][term], parts[h][e + 1][term]));
+          Value pair =
+              arith::AddIOp::create(b, lanePair, constIndex(b, 2 * s + r / 2));
+          aRegs[i].push_back(memref::LoadOp::create(
+              b, x.buffer,
+              ValueRange{constIndex(b, term), ops.planeRow[i][r % 2], pair}));
         }
-    }
-    // The smallest parts first.
-    for (int64_t term = ops.terms - 1; term >= 0; --term)
+    for (auto [a, w] : products)
       for (int64_t i = 0; i < kTilesM; ++i)
         for (int64_t j = 0; j < kTilesN; ++j) {
           int64_t at = (i * kTilesN + j) * kAccRegs;
-          ArrayRef<Value> a = ArrayRef<Value>(aRegs[i]).slice(term * 4, 4);
-          Value d = mma(b, a, {bRegs[j][2 * s], bRegs[j][2 * s + 1]},
+          ArrayRef<Value> aReg = ArrayRef<Value>(aRegs[i]).slice(a * 4, 4);
+          int64_t bAt = w * (kLaneRun / 2) + 2 * s;
+          Value d = mma(b, aReg, {bRegs[j][bAt], bRegs[j][bAt + 1]},
                         ArrayRef<Value>(next).slice(at, kAccRegs));
           for (int64_t r = 0; r < kAccRegs; ++r)
             next[at + r] = LLVM::ExtractValueOp::create(b, d, r);
@@ -130,6 +127,52 @@ SmallVector<Value> chunk(ImplicitLocOpBuilder &b, const Operands &ops,
   return next;
 }
 } // namespace
+
+ActivationPlanes warp_mma::splitActivations(
+    ImplicitLocOpBuilder &b, Value rows, int64_t k, int64_t terms,
+    function_ref<Value(ImplicitLocOpBuilder &, Value, Value)> x) {
+  assert((terms == 1 || terms == 3) && "1 or 3 bf16 parts");
+  int64_t pairs = (k + kChunk - 1) / kChunk * kChunk / 2;
+  ActivationPlanes planes;
+  planes.terms = terms;
+  planes.k = k;
+  planes.buffer = allocBuffer(
+      b, MemRefType::get({terms, ShapedType::kDynamic, pairs}, b.getI32Type()),
+      {constIndex(b, terms), rows, constIndex(b, pairs)});
+  parallelForEach(b, {rows, constIndex(b, pairs)},
+                  [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+                    SmallVector<Value> parts[2];
+                    for (int64_t e = 0; e < 2; ++e) {
+                      Value col = arith::AddIOp::create(
+                          b, arith::MulIOp::create(b, ivs[1], constIndex(b, 2)),
+                          constIndex(b, e));
+                      Value v = maskedRead(b, true, col, k, [&](Value c) {
+                        return x(b, ivs[0], c);
+                      });
+                      parts[e] = splitTerms(b, v, terms);
+                    }
+                    for (int64_t term = 0; term < terms; ++term)
+                      memref::StoreOp::create(
+                          b, packPair(b, parts[0][term], parts[1][term]),
+                          planes.buffer,
+                          ValueRange{constIndex(b, term), ivs[0], ivs[1]});
+                  });
+  return planes;
+}
+
+SmallVector<Value> warp_mma::readWeightRun(ImplicitLocOpBuilder &b,
+                                           const WeightRows &rows, int64_t j,
+                                           Value col, bool masked) {
+  const WeightAccess &w = rows.weight[j];
+  if (!masked)
+    return loadWeightRun(b, w, concat(rows.row[j], {col}), kLaneRun);
+  SmallVector<Value> v;
+  for (int64_t e = 0; e < kLaneRun; ++e)
+    v.push_back(maskedRead(
+        b, true, arith::AddIOp::create(b, col, constIndex(b, e)), rows.k,
+        [&](Value c) { return loadWeight(b, w, concat(rows.row[j], {c})); }));
+  return v;
+}
 
 bool warp_mma::supportsWeight(const WeightAccess &w) {
   std::optional<PackedWeightLayout> layout = getPackedWeightLayout(w.type);
@@ -144,10 +187,10 @@ warp_mma::Lane warp_mma::laneCoords(ImplicitLocOpBuilder &b) {
 
 SmallVector<Value> warp_mma::accumulate(ImplicitLocOpBuilder &b,
                                         const Lane &lane, const Operands &ops) {
-  assert((ops.terms == 1 || ops.terms == 3) && "1 or 3 bf16 parts");
   Value laneOffset = arith::MulIOp::create(b, lane.t, constIndex(b, kLaneRun));
   SmallVector<Value> acc(kTilesM * kTilesN * kAccRegs, constF32(b, 0.0));
-  int64_t full = ops.k / kChunk * kChunk;
+  int64_t k = ops.x.k;
+  int64_t full = k / kChunk * kChunk;
   if (full > 0) {
     auto chunks = scf::ForOp::create(
         b, constIndex(b, 0), constIndex(b, full), constIndex(b, kChunk), acc,
@@ -158,7 +201,7 @@ SmallVector<Value> warp_mma::accumulate(ImplicitLocOpBuilder &b,
         });
     acc.assign(chunks.getResults().begin(), chunks.getResults().end());
   }
-  if (full < ops.k) {
+  if (full < k) {
     Value laneK = arith::AddIOp::create(b, constIndex(b, full), laneOffset);
     acc = chunk(b, ops, laneK, true, acc);
   }

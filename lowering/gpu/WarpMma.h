@@ -43,7 +43,8 @@ constexpr int64_t kTilesM = 4; // 16-row mma tiles per warp
 constexpr int64_t kTilesN = 4; // 8-output mma tiles per warp
 constexpr int64_t kTileRows = 16 * kTilesM;
 constexpr int64_t kTileOutputs = 8 * kTilesN;
-constexpr int64_t kAccRegs = 4; // f32 accumulator registers per mma tile
+constexpr int64_t kAccRegs = 4;  // f32 accumulator registers per mma tile
+constexpr int64_t kLaneRun = 16; // consecutive k a lane reads per chunk
 
 /// Whether a warp tile can read `w`: a lane's run of 16 weights must share
 /// one scale (packed blocks of a multiple of 16 columns; plain weights
@@ -56,20 +57,51 @@ struct Lane {
 };
 Lane laneCoords(ImplicitLocOpBuilder &b);
 
-/// What one warp multiplies. Rows: the lane's rows are (i, h) -> local row
-/// 16i + 8h + g of the tile; outputs: the lane reads weight row g of n-tile
-/// j.
-struct Operands {
-  int64_t k = 0;     // the reduction length (static)
-  int64_t terms = 3; // bf16 parts per activation (1 or 3)
-  /// Weight of n-tile j and the index of the lane's output row in it
-  /// (leading indices included, e.g. {expert, row}); the column is appended.
-  std::array<WeightAccess, kTilesN> weight;
-  std::array<SmallVector<Value>, kTilesN> weightRow;
-  /// Activation `col` of the lane's row (i, h).
-  function_ref<Value(ImplicitLocOpBuilder &, int64_t i, int64_t h, Value col)>
-      x;
+/// Activations split once into bf16 parts (above), before the warp tiles
+/// read them: plane[term, row, pair] is an i32 holding columns 2 pair and
+/// 2 pair + 1 (the lower in the low half), zero past k up to a whole
+/// chunk, so a lane's fragment registers are plain loads.
+struct ActivationPlanes {
+  Value buffer; // memref<terms x rows x pairs x i32>
+  int64_t terms = 3;
+  int64_t k = 0;
 };
+
+/// The scf.parallel (rows x pairs) writing the planes of `rows` rows of
+/// length k; x(row, col) reads activation col < k of flat row `row`.
+ActivationPlanes splitActivations(
+    ImplicitLocOpBuilder &b, Value rows, int64_t k, int64_t terms,
+    function_ref<Value(ImplicitLocOpBuilder &, Value row, Value col)> x);
+
+/// What one warp multiplies. Rows: the lane's rows are (i, h) -> local row
+/// 16i + 8h + g of the tile; outputs: the lane reads the weight row of
+/// output g of n-tile j.
+struct Operands {
+  ActivationPlanes x;
+  /// The plane row of the lane's row (i, h).
+  Value planeRow[kTilesM][2];
+  /// The lane's kLaneRun weights of n-tile j at columns col .. col + 15, as
+  /// f32; with `masked` (the last chunk) columns from k on read 0.
+  function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, int64_t j, Value col,
+                                  bool masked)>
+      weights;
+  /// bf16 parts per weight: 1 where weights are exact in bf16 (dequantized
+  /// FP8/FP4, bf16), 3 for f32 data (then the parts' products down to
+  /// 2^-16 of the leading one are formed: 6 mma instead of 9).
+  int64_t weightTerms = 1;
+};
+
+/// Rows of weights read through loadWeight: n-tile j reads row[j] (leading
+/// indices included, e.g. {expert, row}; the column is appended).
+struct WeightRows {
+  std::array<WeightAccess, kTilesN> weight;
+  std::array<SmallVector<Value>, kTilesN> row;
+  int64_t k = 0;
+};
+/// Operands::weights for WeightRows.
+SmallVector<Value> readWeightRun(ImplicitLocOpBuilder &b,
+                                 const WeightRows &rows, int64_t j, Value col,
+                                 bool masked);
 
 /// The accumulators after the whole reduction: value (i * kTilesN + j) *
 /// kAccRegs + r is row 16i + 8 (r / 2) + g, output 8j + 2t + r % 2 of the

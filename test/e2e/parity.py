@@ -72,10 +72,12 @@ ORDER_SEEDS = (1, 2, 3)
 # The host code adds every split reduction in the GPU's lane order and both targets evaluate
 # transcendentals in f64 (lowering/SplitReductions.h, lowering/PreciseMath.h), so where the GPU
 # runs the same loops it must reproduce the CPU's logits bit for bit: cases whose every step has
-# fewer than TENSOR_CORE_ROWS rows. Longer prefills run linear and logits on tensor cores
-# (lowering/gpu/TensorCoreLinear.h): the same exact f32 products, summed in the tensor cores'
-# order, so those cases get the tolerance of the reference comparison (deploy: rounding flips
-# of single positions allowed, as there).
+# fewer than TENSOR_CORE_ROWS rows. Longer prefills run the products (linear, experts, logits,
+# attention logits) on tensor cores (lowering/gpu/WarpMma.h): the same exact f32 products,
+# summed in the tensor cores' order, so those cases get the tolerance of the reference
+# comparison: 1e-4 in exact mode; in deploy mode the GPU and the CPU are two valid summation
+# orders, held to the same 3x spread of such orders as the comparison with the oracle (an
+# attention logit that moves by an ulp can flip a later e4m3 rounding).
 TENSOR_CORE_ROWS = 8
 GPU_VS_CPU_TOLERANCE = 0.0
 PLANS = {
@@ -305,13 +307,9 @@ def main():
             got = compiled[case].astype(np.float64)
             rel = float(np.max(np.abs(got - cpu_logits)) / np.max(np.abs(cpu_logits)))
             short = case.startswith("prefill-") and int(case.split("-")[1]) < TENSOR_CORE_ROWS
-            limit = GPU_VS_CPU_TOLERANCE if short else tol
+            limit = GPU_VS_CPU_TOLERANCE if short else max(tol, 3 * envelope.get(case, 0.0))
             ok = bool(np.all(np.isfinite(got))) and rel <= limit
-            note = "identical" if short else f"limit {limit:.0e}"
-            if not ok and not short and args.precision == "deploy":
-                ok, flips = isolated_flips(got, cpu_logits, limit)
-                if ok:
-                    note += f", {flips} rounding flip(s)"
+            note = "identical" if short else f"limit {limit:.1e}"
             failed += not ok
             print(f"  {'ok  ' if ok else 'FAIL'} gpu-vs-cpu {case:20s} rel {rel:.3e}  ({note})")
     for case, ref in reference.items():

@@ -12,6 +12,11 @@
 // CHECK: %[[ROWS:.+]] = arith.muli
 // CHECK: %[[TILED:.+]] = arith.cmpi uge, %[[ROWS]], %c8
 // CHECK: scf.if %[[TILED]]
+// The activations split once into 3 bf16 planes of column pairs, padded with
+// zeros to whole chunks (k = 80 -> 128 columns, 64 pairs).
+// CHECK: %[[PLANES:.+]] = memref.alloc({{.*}}) : memref<3x?x64xi32>
+// CHECK: scf.parallel
+// CHECK: memref.store {{.*}}, %[[PLANES]]
 // Warp tiles of 64 rows x 32 outputs: 40 outputs -> 2 output tiles.
 // CHECK: %[[RT:.+]] = arith.ceildivui %[[ROWS]], %c64
 // CHECK: scf.parallel ({{.*}}) = ({{.*}}) to (%[[RT]], %c1{{(_[0-9]+)?}}, %c2)
@@ -46,9 +51,11 @@ func.func @project_quantized(%x: tensor<?x128xf32>, %w: tensor<40x128xf8E4M3FN, 
 
 // MAPPED-LABEL: func.func @project
 // MAPPED: scf.if
+// The activations' bf16 planes: a thread per (row, column pair).
+// MAPPED: gpu.launch
+// MAPPED: arith.truncf {{.*}} to bf16
 // One warp per tile: threads = tiles * 32.
-// MAPPED: %[[TILES:.+]] = arith.muli {{.*}}, %c2
-// MAPPED: %[[THREADS:.+]] = arith.muli %[[TILES]], %c32
+// MAPPED: arith.muli %{{.+}}, %c32
 // MAPPED: gpu.launch
 // MAPPED: gpu.lane_id
 // MAPPED: nvvm.mma.sync
@@ -123,4 +130,33 @@ func.func @experts_narrow_blocks(%x: tensor<?x4xf32>, %rw: tensor<?x2xf32>, %ids
 func.func @grouped(%x: tensor<?x?x4x64xf32>, %w: tensor<128x64xbf16>) -> tensor<?x?x4x32xf32> {
   %y = ds4.grouped_linear %x, %w compute bf16 : tensor<?x?x4x64xf32>, tensor<128x64xbf16> -> tensor<?x?x4x32xf32>
   return %y : tensor<?x?x4x32xf32>
+}
+
+// sparse_attention (CSA: window ring, this call's kv, selected compressed
+// entries): with at least 8 query rows the logits are warp tiles of 64 heads
+// x 32 slots. q is split into 3 bf16 planes (D = 64: 32 pairs) and so is
+// every kv row as it is read (f32 state): 6 products of parts per k-step,
+// 384 mma per chunk. Unused slots get -inf.
+// CHECK-LABEL: func.func @attention
+// CHECK: arith.cmpi uge, %{{.*}}, %c8
+// CHECK: scf.if
+// CHECK: memref.alloc({{.*}}) : memref<3x?x32xi32>
+// CHECK: scf.parallel
+// CHECK: scf.parallel ({{.*}}) = ({{.*}}) to (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}})
+// CHECK: gpu.lane_id
+// CHECK-COUNT-384: nvvm.mma.sync
+// CHECK: scf.yield
+// CHECK: 0xFF800000
+// CHECK: } {ds4.warp_iteration}
+// CHECK: } else {
+// CHECK-NOT: nvvm.mma.sync
+// CHECK: ds4.split_reduction
+func.func @attention(%q: tensor<?x?x4x64xf32>, %kv: tensor<?x?x64xf32>,
+                     %win: !ds4.state<window, 2x8x64, f32>,
+                     %e: !ds4.state<compressed, 2x16x64, f32, ratio = 4>,
+                     %sel: tensor<?x?x8xi32>, %sink: tensor<4xf32>,
+                     %pos: tensor<?x?xi64>, %slots: tensor<?xi32>) -> tensor<?x?x4x64xf32> {
+  %o = ds4.sparse_attention %q, %kv window %win entries %e select %sel sink %sink at %pos slots %slots {scale = 0.125 : f64}
+      : (tensor<?x?x4x64xf32>, tensor<?x?x64xf32>, !ds4.state<window, 2x8x64, f32>, !ds4.state<compressed, 2x16x64, f32, ratio = 4>, tensor<?x?x8xi32>, tensor<4xf32>, tensor<?x?xi64>, tensor<?xi32>) -> tensor<?x?x4x64xf32>
+  return %o : tensor<?x?x4x64xf32>
 }
