@@ -167,6 +167,35 @@ Value lowering::ifElse(ImplicitLocOpBuilder &b, Value cond,
   return op.getResult(0);
 }
 
+OutputGroup lowering::outputGroup(ImplicitLocOpBuilder &b, Value q,
+                                  Value count) {
+  OutputGroup g;
+  g.count = count;
+  Value last = arith::SubIOp::create(b, count, constIndex(b, 1));
+  Value first = arith::MulIOp::create(b, q, constIndex(b, kOutputsPerWarp));
+  for (int64_t u = 0; u < kOutputsPerWarp; ++u) {
+    g.output.push_back(arith::AddIOp::create(b, first, constIndex(b, u)));
+    g.read.push_back(arith::MinUIOp::create(b, g.output.back(), last));
+  }
+  return g;
+}
+
+OutputGroup lowering::outputGroup(ImplicitLocOpBuilder &b, Value q,
+                                  int64_t count) {
+  return outputGroup(b, q, constIndex(b, count));
+}
+
+void OutputGroup::store(
+    ImplicitLocOpBuilder &b,
+    function_ref<void(ImplicitLocOpBuilder &, int64_t, Value)> fn) const {
+  for (int64_t u = 0; u < kOutputsPerWarp; ++u) {
+    Value exists =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ult, output[u], count);
+    ifThen(b, exists,
+           [&](ImplicitLocOpBuilder &b) { fn(b, u, output[u]); });
+  }
+}
+
 SmallVector<Value> lowering::ifElseAll(
     ImplicitLocOpBuilder &b, Value cond,
     function_ref<SmallVector<Value>(ImplicitLocOpBuilder &)> thenValues,

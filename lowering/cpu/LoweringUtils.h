@@ -98,6 +98,28 @@ void ifThen(ImplicitLocOpBuilder &b, Value cond,
 Value ifElse(ImplicitLocOpBuilder &b, Value cond,
              function_ref<Value(ImplicitLocOpBuilder &)> thenValue,
              function_ref<Value(ImplicitLocOpBuilder &)> elseValue);
+/// Decode-shaped products (one row, long weight rows) compute this many
+/// outputs per iteration: one split reduction with an accumulator each,
+/// every output still summed in its own lane order (the result is that of
+/// one output per iteration), but a GPU lane keeps that many weight rows'
+/// loads in flight and reads the activation once for all of them.
+inline constexpr int64_t kOutputsPerWarp = 4;
+
+/// The outputs of group q of kOutputsPerWarp: `read[u]` the output to read
+/// (clamped to the last one), `store` calls fn(u, output) for the outputs
+/// that exist.
+struct OutputGroup {
+  SmallVector<Value> read;
+  SmallVector<Value> output;
+  Value count;
+  void store(ImplicitLocOpBuilder &b,
+             function_ref<void(ImplicitLocOpBuilder &, int64_t u, Value)> fn)
+      const;
+};
+OutputGroup outputGroup(ImplicitLocOpBuilder &b, Value q, int64_t count);
+OutputGroup outputGroup(ImplicitLocOpBuilder &b, Value q, Value count);
+inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
 /// ifElse with any number of results.
 SmallVector<Value>
 ifElseAll(ImplicitLocOpBuilder &b, Value cond,

@@ -311,50 +311,90 @@ struct MoeExpertsLowering : BufferLowering<MoeExpertsOp> {
     Value y = allocBuffer(
         b, f32Buffer(x, rank, {staticSize(topk), staticSize(dim)}), yDims);
     auto perRoute = [&](ImplicitLocOpBuilder &b) {
+      constexpr int64_t R = kOutputsPerWarp;
       // h[t..., k, o] = silu(min(w1[e, o] x, limit)) * clamp(w3[e, o] x,
-      // +-limit)
-      // (* w with act_quant), e = ids[t, k]: tokens x topk x inter;
-      parallelForEach(b, hDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-        ValueRange tk = ivs.drop_back();
-        Value o = ivs.back();
-        ValueRange t = tk.drop_back();
-        Value e = loadIndex(b, adaptor.getIds(), tk);
-        Value w = loadF32(b, adaptor.getWeights(), tk);
-        auto xAt = [&](ImplicitLocOpBuilder &b, Value c) {
-          return loadF32(b, xq, concat(t, c));
-        };
-        Value g = dotRow(b, w1, {e, o}, dim, xAt);
-        Value u = dotRow(b, w3, {e, o}, dim, xAt);
-        g = arith::MinimumFOp::create(b, g, constF32(b, limit));
-        u = arith::MinimumFOp::create(
-            b, arith::MaximumFOp::create(b, u, constF32(b, -limit)),
-            constF32(b, limit));
-        Value silu = arith::MulFOp::create(b, g, sigmoid(b, g));
-        Value act = arith::MulFOp::create(b, silu, u);
-        if (actQuant)
-          act = arith::MulFOp::create(b, act, w);
-        memref::StoreOp::create(b, act, h, ivs);
-      });
+      // +-limit) (* w with act_quant), e = ids[t, k]: tokens x topk x
+      // groups of R outputs (their 2R sums side by side, each in its own
+      // order);
+      Value hGroups = arith::CeilDivUIOp::create(b, inter, constIndex(b, R));
+      parallelForEach(
+          b, concat(tokens, {topk, hGroups}),
+          [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+            ValueRange tk = ivs.drop_back();
+            ValueRange t = tk.drop_back();
+            Value e = loadIndex(b, adaptor.getIds(), tk);
+            Value w = loadF32(b, adaptor.getWeights(), tk);
+            OutputGroup o = outputGroup(b, ivs.back(), inter);
+            SmallVector<Value> zeros(2 * R, constF32(b, 0.0));
+            SmallVector<Value> sums = splitReduce(
+                b, constIndex(b, 0), dim, zeros, weightLaneChunk(w1),
+                [&](ImplicitLocOpBuilder &b, Value i, ValueRange acc) {
+                  Value xv = loadF32(b, xq, concat(t, i));
+                  SmallVector<Value> next(acc);
+                  for (int64_t u = 0; u < R; ++u) {
+                    next[u] = arith::AddFOp::create(
+                        b, acc[u],
+                        arith::MulFOp::create(
+                            b, loadWeight(b, w1, {e, o.read[u], i}), xv));
+                    next[R + u] = arith::AddFOp::create(
+                        b, acc[R + u],
+                        arith::MulFOp::create(
+                            b, loadWeight(b, w3, {e, o.read[u], i}), xv));
+                  }
+                  return next;
+                });
+            o.store(b, [&](ImplicitLocOpBuilder &b, int64_t u, Value out) {
+              Value g =
+                  arith::MinimumFOp::create(b, sums[u], constF32(b, limit));
+              Value up = arith::MinimumFOp::create(
+                  b,
+                  arith::MaximumFOp::create(b, sums[R + u],
+                                            constF32(b, -limit)),
+                  constF32(b, limit));
+              Value silu = arith::MulFOp::create(b, g, sigmoid(b, g));
+              Value act = arith::MulFOp::create(b, silu, up);
+              if (actQuant)
+                act = arith::MulFOp::create(b, act, w);
+              memref::StoreOp::create(b, act, h, concat(tk, out));
+            });
+          });
       // (act_quant) each h row block-quantized in place, tokens x topk x
       // blocks;
       if (actQuant)
         quantizeRows(b, h, h, concat(tokens, topk), inter, actQuant->getBlock(),
                      actQuant->getFormat());
       // y[t..., k, c] = w2[e, c] h[t, k] (* w in exact mode): tokens x topk x
-      // channels (a warp per dot product on the GPU);
-      parallelForEach(b, yDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-        ValueRange tk = ivs.drop_back();
-        Value c = ivs.back();
-        Value e = loadIndex(b, adaptor.getIds(), tk);
-        Value v =
-            dotRow(b, w2, {e, c}, inter, [&](ImplicitLocOpBuilder &b, Value i) {
-              return memref::LoadOp::create(b, h, concat(tk, i)).getResult();
+      // groups of R channels.
+      Value yGroups = arith::CeilDivUIOp::create(b, dim, constIndex(b, R));
+      parallelForEach(
+          b, concat(tokens, {topk, yGroups}),
+          [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+            ValueRange tk = ivs.drop_back();
+            Value e = loadIndex(b, adaptor.getIds(), tk);
+            OutputGroup c = outputGroup(b, ivs.back(), dim);
+            SmallVector<Value> zeros(R, constF32(b, 0.0));
+            SmallVector<Value> sums = splitReduce(
+                b, constIndex(b, 0), inter, zeros, weightLaneChunk(w2),
+                [&](ImplicitLocOpBuilder &b, Value i, ValueRange acc) {
+                  Value hv = memref::LoadOp::create(b, h, concat(tk, i));
+                  SmallVector<Value> next;
+                  for (int64_t u = 0; u < R; ++u)
+                    next.push_back(arith::AddFOp::create(
+                        b, acc[u],
+                        arith::MulFOp::create(
+                            b, loadWeight(b, w2, {e, c.read[u], i}), hv)));
+                  return next;
+                });
+            c.store(b, [&](ImplicitLocOpBuilder &b, int64_t u, Value out) {
+              Value v = sums[u];
+              if (!actQuant)
+                v = arith::MulFOp::create(b, v,
+                                          loadF32(b, adaptor.getWeights(), tk));
+              memref::StoreOp::create(b, v, y, concat(tk, out));
             });
-        if (!actQuant)
-          v = arith::MulFOp::create(b, v, loadF32(b, adaptor.getWeights(), tk));
-        memref::StoreOp::create(b, v, y, ivs);
-      });
+          });
     };
+
     // Prefill on tensor cores: the routes grouped by expert, each expert's
     // weights read once per 64 of its routes
     // (lowering/gpu/TensorCoreExperts.h). Rounded activations (act_quant) are
