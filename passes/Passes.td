@@ -83,6 +83,9 @@ def Ds4LowerToLoops : Pass<"ds4-lower-to-loops", "ModuleOp"> {
   let options = [
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",
            "Prefill products as mma.sync warp tiles (GPU only)">,
+    Option<"outputsPerWarp", "outputs-per-warp", "int64_t", /*default=*/"1",
+           "Outputs of a decode-shaped routed-expert product per iteration "
+           "(each still summed in its own order; the GPU pipeline uses 4)">,
   ];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect",

@@ -69,6 +69,11 @@ struct LowerToLoopsPass
     RewritePatternSet patterns(ctx);
     lowering::LoopLoweringOptions options;
     options.tensorCores = tensorCores;
+    if (outputsPerWarp < 1) {
+      module.emitError("ds4-lower-to-loops: outputs-per-warp must be at least 1");
+      return signalPassFailure();
+    }
+    options.outputsPerWarp = outputsPerWarp;
     lowering::populateCoreToLoopsPatterns(converter, patterns, options);
     lowering::populateHyperConnectionToLoopsPatterns(converter, patterns);
     lowering::populateAttentionToLoopsPatterns(converter, patterns, options);

@@ -168,27 +168,22 @@ Value lowering::ifElse(ImplicitLocOpBuilder &b, Value cond,
 }
 
 OutputGroup lowering::outputGroup(ImplicitLocOpBuilder &b, Value q,
-                                  Value count) {
+                                  int64_t size, Value count) {
   OutputGroup g;
   g.count = count;
   Value last = arith::SubIOp::create(b, count, constIndex(b, 1));
-  Value first = arith::MulIOp::create(b, q, constIndex(b, kOutputsPerWarp));
-  for (int64_t u = 0; u < kOutputsPerWarp; ++u) {
+  Value first = arith::MulIOp::create(b, q, constIndex(b, size));
+  for (int64_t u = 0; u < size; ++u) {
     g.output.push_back(arith::AddIOp::create(b, first, constIndex(b, u)));
     g.read.push_back(arith::MinUIOp::create(b, g.output.back(), last));
   }
   return g;
 }
 
-OutputGroup lowering::outputGroup(ImplicitLocOpBuilder &b, Value q,
-                                  int64_t count) {
-  return outputGroup(b, q, constIndex(b, count));
-}
-
 void OutputGroup::store(
     ImplicitLocOpBuilder &b,
     function_ref<void(ImplicitLocOpBuilder &, int64_t, Value)> fn) const {
-  for (int64_t u = 0; u < kOutputsPerWarp; ++u) {
+  for (int64_t u = 0; u < int64_t(output.size()); ++u) {
     Value exists =
         arith::CmpIOp::create(b, arith::CmpIPredicate::ult, output[u], count);
     ifThen(b, exists,

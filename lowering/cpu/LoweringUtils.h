@@ -98,16 +98,12 @@ void ifThen(ImplicitLocOpBuilder &b, Value cond,
 Value ifElse(ImplicitLocOpBuilder &b, Value cond,
              function_ref<Value(ImplicitLocOpBuilder &)> thenValue,
              function_ref<Value(ImplicitLocOpBuilder &)> elseValue);
-/// Decode-shaped products (one row, long weight rows) compute this many
-/// outputs per iteration: one split reduction with an accumulator each,
-/// every output still summed in its own lane order (the result is that of
-/// one output per iteration), but a GPU lane keeps that many weight rows'
-/// loads in flight and reads the activation once for all of them.
-inline constexpr int64_t kOutputsPerWarp = 4;
-
-/// The outputs of group q of kOutputsPerWarp: `read[u]` the output to read
-/// (clamped to the last one), `store` calls fn(u, output) for the outputs
-/// that exist.
+/// The outputs of group q of `size` consecutive outputs that one iteration
+/// of a decode-shaped product computes side by side (one split reduction
+/// with an accumulator each; every output is still summed in its own lane
+/// order, so the grouping never changes a result). `read[u]` is the output
+/// to read (clamped to the last one); `store` calls fn(u, output) for the
+/// outputs that exist.
 struct OutputGroup {
   SmallVector<Value> read;
   SmallVector<Value> output;
@@ -116,8 +112,8 @@ struct OutputGroup {
              function_ref<void(ImplicitLocOpBuilder &, int64_t u, Value)> fn)
       const;
 };
-OutputGroup outputGroup(ImplicitLocOpBuilder &b, Value q, int64_t count);
-OutputGroup outputGroup(ImplicitLocOpBuilder &b, Value q, Value count);
+OutputGroup outputGroup(ImplicitLocOpBuilder &b, Value q, int64_t size,
+                        Value count);
 inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /// ifElse with any number of results.

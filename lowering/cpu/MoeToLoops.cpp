@@ -311,7 +311,7 @@ struct MoeExpertsLowering : BufferLowering<MoeExpertsOp> {
     Value y = allocBuffer(
         b, f32Buffer(x, rank, {staticSize(topk), staticSize(dim)}), yDims);
     auto perRoute = [&](ImplicitLocOpBuilder &b) {
-      constexpr int64_t R = kOutputsPerWarp;
+      const int64_t R = options.outputsPerWarp;
       // h[t..., k, o] = silu(min(w1[e, o] x, limit)) * clamp(w3[e, o] x,
       // +-limit) (* w with act_quant), e = ids[t, k]: tokens x topk x
       // groups of R outputs (their 2R sums side by side, each in its own
@@ -324,7 +324,7 @@ struct MoeExpertsLowering : BufferLowering<MoeExpertsOp> {
             ValueRange t = tk.drop_back();
             Value e = loadIndex(b, adaptor.getIds(), tk);
             Value w = loadF32(b, adaptor.getWeights(), tk);
-            OutputGroup o = outputGroup(b, ivs.back(), inter);
+            OutputGroup o = outputGroup(b, ivs.back(), R, inter);
             SmallVector<Value> zeros(2 * R, constF32(b, 0.0));
             SmallVector<Value> sums = splitReduce(
                 b, constIndex(b, 0), dim, zeros, weightLaneChunk(w1),
@@ -371,7 +371,7 @@ struct MoeExpertsLowering : BufferLowering<MoeExpertsOp> {
           [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
             ValueRange tk = ivs.drop_back();
             Value e = loadIndex(b, adaptor.getIds(), tk);
-            OutputGroup c = outputGroup(b, ivs.back(), dim);
+            OutputGroup c = outputGroup(b, ivs.back(), R, dim);
             SmallVector<Value> zeros(R, constF32(b, 0.0));
             SmallVector<Value> sums = splitReduce(
                 b, constIndex(b, 0), inter, zeros, weightLaneChunk(w2),

@@ -45,6 +45,11 @@ struct LoopLoweringOptions {
   /// Prefill products (linear, logits with at least 8 rows) as warp tiles
   /// of mma.sync (lowering/gpu/TensorCoreLinear.h); sm_90a only.
   bool tensorCores = false;
+  /// Outputs one iteration of a decode-shaped routed-expert product
+  /// computes side by side (lowering/cpu/LoweringUtils.h OutputGroup): on
+  /// the GPU a lane keeps that many weight rows' loads in flight; results
+  /// are the same for any value.
+  int64_t outputsPerWarp = 1;
 };
 
 void populateCoreToLoopsPatterns(TypeConverter &converter,

@@ -6,6 +6,9 @@
 // RUN: ds4-opt %s --ds4-lower-to-loops="tensor-cores=true" | FileCheck %s
 // RUN: ds4-opt %s --ds4-lower-to-loops="tensor-cores=true" --ds4-map-to-gpu | FileCheck %s --check-prefix=MAPPED
 // RUN: ds4-opt %s --ds4-lower-to-loops | FileCheck %s --check-prefix=CPU
+// The GPU pipeline also groups the routed experts' decode outputs 4 per warp.
+// RUN: ds4-opt %s --ds4-lower-to-loops="tensor-cores=true outputs-per-warp=4" | FileCheck %s --check-prefix=GROUPED
+// RUN: not ds4-opt %s --ds4-lower-to-loops="outputs-per-warp=0" 2>&1 | FileCheck %s --check-prefix=BADGROUP
 
 // CHECK-LABEL: func.func @project
 // CHECK: arith.muli
@@ -94,6 +97,18 @@ func.func @project_quantized(%x: tensor<?x128xf32>, %w: tensor<40x128xf8E4M3FN, 
 // CHECK: } else {
 // CHECK-NOT: nvvm.mma.sync
 // CHECK: ds4.split_reduction = 32
+// Decode (else branch) with outputs-per-warp=4: per route 4 outputs of gate
+// and up (8 sums in one split reduction over dim = 64 fp4 weights), then 4
+// channels of down (4 sums over inter).
+// GROUPED-LABEL: func.func @experts
+// GROUPED: } else {
+// GROUPED: scf.parallel ({{.*}}) = ({{.*}}) to (%{{.*}}, %c2{{(_[0-9]+)?}}, %{{.*}})
+// GROUPED: scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32)
+// GROUPED: } {ds4.split_reduction = 32 : i64}
+// GROUPED: scf.parallel
+// GROUPED: scf.for {{.*}} -> (f32, f32, f32, f32)
+// GROUPED: } {ds4.split_reduction = 32 : i64}
+// BADGROUP: error: ds4-lower-to-loops: outputs-per-warp must be at least 1
 // Blocks of 2 columns cannot feed a lane's run of 16 weights: no warp tiles.
 // CHECK-LABEL: func.func @experts_narrow_blocks
 // CHECK-NOT: nvvm.mma.sync
