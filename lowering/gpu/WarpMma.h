@@ -1,11 +1,10 @@
-//===- WarpMma.h - one warp's tile of mma.sync products
-//---------------------===//
+//===- WarpMma.h - one warp's tile of mma.sync products -------------------===//
 //
 // The tensor-core core shared by the prefill products (TensorCoreLinear.h,
-// TensorCoreExperts.h): a warp accumulates a tile of kTileRows rows x
-// kTileOutputs outputs, sum over k of x[row, k] * W[output, k], with
-// mma.sync.m16n8k16 (bf16 operands, f32 accumulators), 4 x 4 mma tiles, 16
-// f32 accumulators per lane.
+// TensorCoreExperts.h, TensorCoreAttention.h): a warp accumulates a tile of
+// kTileRows rows x kTileOutputs outputs, sum over k of x[row, k] *
+// W[output, k], with mma.sync.m16n8k16 (bf16 operands, f32 accumulators),
+// 4 x 4 mma tiles, 16 f32 accumulators per lane.
 //
 // Along k the warp takes chunks of 64: lane (g = lane / 4, t = lane % 4)
 // reads the weight row of output g of each 8-output tile at k = 16t .. 16t +
@@ -16,13 +15,14 @@
 // same for both operands, so the dot products are unchanged and every
 // lane's loads are contiguous. A last partial chunk reads zeros past k.
 //
-// Exactness: every weight ds4 multiplies is exact in bf16 once dequantized
-// (FP8 and FP4 codes times a power of two, bf16 heads), and activations are
-// split into `terms` bf16 parts summing to the f32 value (3 parts carry all
-// 24 significand bits; 1 where the activation is exact in bf16, e.g. rows
-// rounded through e4m3). Every product is then the exact product the CPU
-// forms; only the order and rounding of the f32 sums inside the tensor core
-// differ from the host's.
+// Exactness: every checkpoint weight ds4 multiplies is exact in bf16 once
+// dequantized (FP8 and FP4 codes times a power of two, bf16 heads).
+// Activations are split once, before the tiles, into `terms` bf16 planes
+// summing to the f32 value (3 parts carry all 24 significand bits; 1 where
+// the activation is exact in bf16, e.g. rows rounded through e4m3); f32
+// weights (attention's kv rows) are split likewise as they are read. Every
+// product is then the exact product the CPU forms; only the order and
+// rounding of the f32 sums inside the tensor core differ from the host's.
 //
 //===----------------------------------------------------------------------===//
 
