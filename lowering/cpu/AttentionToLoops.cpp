@@ -745,10 +745,9 @@ struct SparseAttentionLowering : BufferLowering<SparseAttentionOp> {
       Value prefill = iCmp(b, arith::CmpIPredicate::uge,
                            arith::MulIOp::create(b, qDims[0], qDims[1]),
                            constIndex(b, kTensorCoreQueries));
-      scf::IfOp::create(
+      ifThenElse(
           b, prefill,
-          [&](OpBuilder &nested, Location loc) {
-            ImplicitLocOpBuilder b(loc, nested);
+          [&](ImplicitLocOpBuilder &b) {
             AttentionLogits a;
             a.q = q;
             a.qDims = qDims;
@@ -756,24 +755,22 @@ struct SparseAttentionLowering : BufferLowering<SparseAttentionOp> {
             a.nSlots = nSlots;
             a.z = z;
             a.scale = scale;
+            Query current; // set by atQuery for each warp tile
+            auto atQuery = [&](ImplicitLocOpBuilder &b, Value bi, Value j) {
+              current = query(b, bi, j);
+            };
             auto readSlot = [&](ImplicitLocOpBuilder &b, Value bi, Value j,
                                 Value e, Value col, bool masked) {
-              Query g = query(b, bi, j);
+              const Query &g = current;
               auto run = [&](ImplicitLocOpBuilder &b, Value src,
                              ValueRange row) {
                 SmallVector<Value> v;
-                for (int64_t c = 0; c < warp_mma::kLaneRun; ++c) {
-                  Value at = iAdd(b, col, constIndex(b, c));
-                  if (!masked) {
-                    v.push_back(loadF32(b, src, concat(row, at)));
-                    continue;
-                  }
-                  Value inRow = iCmp(b, arith::CmpIPredicate::ult, at, D);
-                  Value x = loadF32(b, src,
-                                    concat(row, iMin(b, at, iSub(b, D, one))));
-                  v.push_back(
-                      arith::SelectOp::create(b, inRow, x, constF32(b, 0.0)));
-                }
+                for (int64_t c = 0; c < warp_mma::kLaneRun; ++c)
+                  v.push_back(warp_mma::maskedRead(
+                      b, masked, iAdd(b, col, constIndex(b, c)), staticD,
+                      [&](Value at) {
+                        return loadF32(b, src, concat(row, at));
+                      }));
                 return v;
               };
               auto zeros = [](ImplicitLocOpBuilder &b) {
@@ -783,7 +780,7 @@ struct SparseAttentionLowering : BufferLowering<SparseAttentionOp> {
             };
             auto slotUsed = [&](ImplicitLocOpBuilder &b, Value bi, Value j,
                                 Value e) {
-              Query g = query(b, bi, j);
+              const Query &g = current;
               Type i1 = b.getI1Type();
               auto yes = [&](ImplicitLocOpBuilder &b, Value, ValueRange) {
                 return SmallVector<Value>{
@@ -795,16 +792,12 @@ struct SparseAttentionLowering : BufferLowering<SparseAttentionOp> {
               };
               return onSlot(b, g, bi, j, e, yes, no)[0];
             };
+            a.atQuery = atQuery;
             a.readSlot = readSlot;
             a.slotUsed = slotUsed;
             emitTensorCoreAttentionLogits(b, a);
-            scf::YieldOp::create(b);
           },
-          [&](OpBuilder &nested, Location loc) {
-            ImplicitLocOpBuilder b(loc, nested);
-            perSlotLogits(b);
-            scf::YieldOp::create(b);
-          });
+          perSlotLogits);
     } else {
       perSlotLogits(b);
     }

@@ -146,9 +146,7 @@ static void emitRowsTimesWeightT(
     Value result, ArrayRef<Value> rowDims, const LoopLoweringOptions &options,
     int64_t terms,
     function_ref<Value(ImplicitLocOpBuilder &, ValueRange, Value)> xRow) {
-  Value rows = constIndex(b, 1);
-  for (Value d : rowDims)
-    rows = arith::MulIOp::create(b, rows, d);
+  Value rows = product(b, rowDims);
   Value tiled = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows,
                                       constIndex(b, kRowTile));
   int64_t chunk = weightLaneChunk(w);
@@ -413,15 +411,12 @@ struct GroupedLinearLowering : BufferLowering<GroupedLinearOp> {
       // Prefill on tensor cores: warp tiles per group (bf16-rounded rows
       // are one bf16 part).
       ArrayRef<Value> rowDims = ArrayRef<Value>(outDims).drop_back(2);
-      Value rows = constIndex(b, 1);
-      for (Value d : rowDims)
-        rows = arith::MulIOp::create(b, rows, d);
+      Value rows = product(b, rowDims);
       Value tiled = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows,
                                           constIndex(b, kRowTile));
-      scf::IfOp::create(
+      ifThenElse(
           b, tiled,
-          [&](OpBuilder &nested, Location loc) {
-            ImplicitLocOpBuilder b(loc, nested);
+          [&](ImplicitLocOpBuilder &b) {
             GroupedRowsTimesWeightT p;
             p.w = w;
             p.groups = groups;
@@ -443,13 +438,8 @@ struct GroupedLinearLowering : BufferLowering<GroupedLinearOp> {
             p.x = read;
             p.store = store;
             emitTensorCoreProducts(b, p);
-            scf::YieldOp::create(b);
           },
-          [&](OpBuilder &nested, Location loc) {
-            ImplicitLocOpBuilder b(loc, nested);
-            perOutput(b);
-            scf::YieldOp::create(b);
-          });
+          perOutput);
     } else {
       perOutput(b);
     }

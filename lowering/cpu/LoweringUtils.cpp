@@ -154,17 +154,34 @@ void lowering::ifThen(ImplicitLocOpBuilder &b, Value cond,
 Value lowering::ifElse(ImplicitLocOpBuilder &b, Value cond,
                        function_ref<Value(ImplicitLocOpBuilder &)> thenValue,
                        function_ref<Value(ImplicitLocOpBuilder &)> elseValue) {
-  auto op = scf::IfOp::create(
+  return ifElseAll(
       b, cond,
-      [&](OpBuilder &nested, Location loc) {
-        ImplicitLocOpBuilder ib(loc, nested);
-        scf::YieldOp::create(ib, thenValue(ib));
+      [&](ImplicitLocOpBuilder &b) { return SmallVector<Value>{thenValue(b)}; },
+      [&](ImplicitLocOpBuilder &b) {
+        return SmallVector<Value>{elseValue(b)};
+      })[0];
+}
+
+void lowering::ifThenElse(ImplicitLocOpBuilder &b, Value cond,
+                          function_ref<void(ImplicitLocOpBuilder &)> thenBody,
+                          function_ref<void(ImplicitLocOpBuilder &)> elseBody) {
+  ifElseAll(
+      b, cond,
+      [&](ImplicitLocOpBuilder &b) {
+        thenBody(b);
+        return SmallVector<Value>{};
       },
-      [&](OpBuilder &nested, Location loc) {
-        ImplicitLocOpBuilder ib(loc, nested);
-        scf::YieldOp::create(ib, elseValue(ib));
+      [&](ImplicitLocOpBuilder &b) {
+        elseBody(b);
+        return SmallVector<Value>{};
       });
-  return op.getResult(0);
+}
+
+Value lowering::product(ImplicitLocOpBuilder &b, ValueRange sizes) {
+  Value p = constIndex(b, 1);
+  for (Value d : sizes)
+    p = arith::MulIOp::create(b, p, d);
+  return p;
 }
 
 OutputGroup lowering::outputGroup(ImplicitLocOpBuilder &b, Value q,

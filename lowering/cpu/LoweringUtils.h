@@ -121,6 +121,13 @@ SmallVector<Value>
 ifElseAll(ImplicitLocOpBuilder &b, Value cond,
           function_ref<SmallVector<Value>(ImplicitLocOpBuilder &)> thenValues,
           function_ref<SmallVector<Value>(ImplicitLocOpBuilder &)> elseValues);
+/// if (cond) thenBody else elseBody, no results (e.g. a prefill and a
+/// decode variant of an op's loops).
+void ifThenElse(ImplicitLocOpBuilder &b, Value cond,
+                function_ref<void(ImplicitLocOpBuilder &)> thenBody,
+                function_ref<void(ImplicitLocOpBuilder &)> elseBody);
+/// The product of index values (1 for none): a row count from its dims.
+Value product(ImplicitLocOpBuilder &b, ValueRange sizes);
 
 /// `ivs` followed by `more` (an element index from a row index and a column).
 SmallVector<Value> concat(ValueRange ivs, ValueRange more);

@@ -404,16 +404,13 @@ struct MoeExpertsLowering : BufferLowering<MoeExpertsOp> {
         !ShapedType::isDynamic(dimSize) && !w1.type.isDynamicDim(0) &&
         warp_mma::supportsWeight(w1) && warp_mma::supportsWeight(w2) &&
         warp_mma::supportsWeight(w3)) {
-      Value rows = constIndex(b, 1);
-      for (Value d : tokens)
-        rows = arith::MulIOp::create(b, rows, d);
-      Value prefill = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows,
+      Value prefill = arith::CmpIOp::create(b, arith::CmpIPredicate::uge,
+                                            product(b, tokens),
                                             constIndex(b, kTensorCoreTokens));
       int64_t terms = actQuant ? 1 : 3;
-      scf::IfOp::create(
+      ifThenElse(
           b, prefill,
-          [&](OpBuilder &nested, Location loc) {
-            ImplicitLocOpBuilder b(loc, nested);
+          [&](ImplicitLocOpBuilder &b) {
             ExpertRoutes routes = groupRoutesByExpert(
                 b, adaptor.getIds(), tokens, topk, w1.type.getShape()[0]);
             emitTensorCoreExpertUpGate(b, routes, w1, w3, xq,
@@ -424,13 +421,8 @@ struct MoeExpertsLowering : BufferLowering<MoeExpertsOp> {
                            actQuant->getBlock(), actQuant->getFormat());
             emitTensorCoreExpertDown(b, routes, w2, h, adaptor.getWeights(), y,
                                      dimSize, interSize, !actQuant, terms);
-            scf::YieldOp::create(b);
           },
-          [&](OpBuilder &nested, Location loc) {
-            ImplicitLocOpBuilder b(loc, nested);
-            perRoute(b);
-            scf::YieldOp::create(b);
-          });
+          perRoute);
     } else {
       perRoute(b);
     }

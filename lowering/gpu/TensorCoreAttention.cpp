@@ -45,16 +45,15 @@ void lowering::emitTensorCoreAttentionLogits(ImplicitLocOpBuilder &b,
         Value queryRow = arith::MulIOp::create(
             b, arith::AddIOp::create(b, arith::MulIOp::create(b, bi, S), j), H);
 
+        // The query's entry set, once for the whole tile.
+        a.atQuery(b, bi, j);
         Operands ops;
         ops.x = planes;
         ops.weightTerms = 3;
         Value head[kTilesM][2];
         for (int64_t i = 0; i < kTilesM; ++i)
           for (int64_t h = 0; h < 2; ++h) {
-            head[i][h] = arith::AddIOp::create(
-                b, head0,
-                arith::AddIOp::create(b, lane.g,
-                                      constIndex(b, 16 * i + 8 * h)));
+            head[i][h] = laneRow(b, lane, head0, i, h);
             ops.planeRow[i][h] = arith::AddIOp::create(
                 b, queryRow, arith::MinUIOp::create(b, head[i][h], lastHead));
           }
@@ -62,11 +61,7 @@ void lowering::emitTensorCoreAttentionLogits(ImplicitLocOpBuilder &b,
         Value weightSlot[kTilesN];
         for (int64_t t = 0; t < kTilesN; ++t)
           weightSlot[t] = arith::MinUIOp::create(
-              b,
-              arith::AddIOp::create(
-                  b, slot0,
-                  arith::AddIOp::create(b, lane.g, constIndex(b, 8 * t))),
-              lastSlot);
+              b, laneOutput(b, lane, slot0, t), lastSlot);
         auto weights = [&](ImplicitLocOpBuilder &b, int64_t t, Value col,
                            bool masked) {
           return a.readSlot(b, bi, j, weightSlot[t], col, masked);
@@ -75,13 +70,10 @@ void lowering::emitTensorCoreAttentionLogits(ImplicitLocOpBuilder &b,
         SmallVector<Value> acc = accumulate(b, lane, ops);
 
         // The lane's 8 output slots: 8t + 2 (lane % 4) + {0, 1}.
-        Value col0 = arith::MulIOp::create(b, lane.t, constIndex(b, 2));
         Value minusInf = constF32(b, -INFINITY);
         for (int64_t t = 0; t < kTilesN; ++t)
           for (int64_t e = 0; e < 2; ++e) {
-            Value slot = arith::AddIOp::create(
-                b, slot0,
-                arith::AddIOp::create(b, col0, constIndex(b, 8 * t + e)));
+            Value slot = accumulatorOutput(b, lane, slot0, t, e);
             Value inSlots = arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
                                                   slot, a.nSlots);
             ifThen(b, inSlots, [&](ImplicitLocOpBuilder &b) {

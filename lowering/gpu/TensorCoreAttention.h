@@ -23,6 +23,9 @@ struct AttentionLogits {
   Value nSlots;  // slots per query
   Value z;       // [B, S, H, slots] f32, the result
   Value scale;   // f32
+  /// Called once per warp tile, first: readSlot and slotUsed refer to
+  /// this query (its entry set is computed once, not per chunk or slot).
+  function_ref<void(ImplicitLocOpBuilder &, Value bi, Value j)> atQuery;
   /// The kLaneRun values of slot `slot`'s kv row of query (bi, j) at
   /// columns col .. col + 15 (0 from D on when `masked`; 0 for an unused
   /// slot).

@@ -34,10 +34,7 @@ ExpertRoutes lowering::groupRoutesByExpert(ImplicitLocOpBuilder &b, Value ids,
   Value numExperts = constIndex(b, experts);
   Value tileRows = constIndex(b, kTileRows);
   Value zeroI32 = constI32(b, 0);
-  Value rows = one;
-  for (Value d : tokens)
-    rows = arith::MulIOp::create(b, rows, d);
-  r.routes = arith::MulIOp::create(b, rows, topk);
+  r.routes = arith::MulIOp::create(b, product(b, tokens), topk);
   r.maxTiles = arith::AddIOp::create(
       b, arith::CeilDivUIOp::create(b, r.routes, tileRows), numExperts);
   Type index = b.getIndexType();
@@ -133,9 +130,7 @@ ExpertTile locateTile(ImplicitLocOpBuilder &b, const ExpertRoutes &routes,
   Value row0 = arith::MulIOp::create(b, local, constIndex(b, kTileRows));
   for (int64_t i = 0; i < kTilesM; ++i)
     for (int64_t h = 0; h < 2; ++h) {
-      Value row = arith::AddIOp::create(
-          b, row0,
-          arith::AddIOp::create(b, lane.g, constIndex(b, 16 * i + 8 * h)));
+      Value row = laneRow(b, lane, row0, i, h);
       tile.valid[i][h] =
           arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row, count);
       // Rows past the expert's routes repeat its last one (not stored).
@@ -173,16 +168,6 @@ void forEachExpertTile(ImplicitLocOpBuilder &b, const ExpertRoutes &routes,
         });
       });
   loop->setAttr(kWarpIteration, b.getUnitAttr());
-}
-
-/// Output 8j + 2t + r % 2 of the tile starting at out0 (accumulator r).
-Value accOutput(ImplicitLocOpBuilder &b, const Lane &lane, Value out0,
-                int64_t j, int64_t r) {
-  return arith::AddIOp::create(
-      b, out0,
-      arith::AddIOp::create(b,
-                            arith::MulIOp::create(b, lane.t, constIndex(b, 2)),
-                            constIndex(b, 8 * j + r % 2)));
 }
 
 Value lessThan(ImplicitLocOpBuilder &b, Value v, int64_t bound) {
@@ -224,24 +209,17 @@ void lowering::emitTensorCoreExpertUpGate(
                 arith::DivUIOp::create(b, tile.flatRoute[i][hh], routes.topk);
         for (int64_t j = 0; j < kTilesN; ++j) {
           rows.weight[j] = j < 2 ? w1 : w3;
-          Value o = arith::AddIOp::create(
-              b, out0,
-              arith::AddIOp::create(b, lane.g, constIndex(b, 8 * (j % 2))));
+          Value o = laneOutput(b, lane, out0, j % 2);
           rows.row[j] = {tile.expert, arith::MinUIOp::create(
                                           b, o, constIndex(b, inter - 1))};
         }
-        auto weights = [&](ImplicitLocOpBuilder &b, int64_t j, Value col,
-                           bool masked) {
-          return readWeightRun(b, rows, j, col, masked);
-        };
-        ops.weights = weights;
-        SmallVector<Value> acc = accumulate(b, lane, ops);
+        SmallVector<Value> acc = accumulate(b, lane, ops, rows);
         for (int64_t i = 0; i < kTilesM; ++i)
           for (int64_t j = 0; j < 2; ++j)
             for (int64_t r = 0; r < kAccRegs; ++r) {
               Value g = acc[(i * kTilesN + j) * kAccRegs + r];
               Value u = acc[(i * kTilesN + j + 2) * kAccRegs + r];
-              Value o = accOutput(b, lane, out0, j, r);
+              Value o = accumulatorOutput(b, lane, out0, j, r);
               int64_t hh = r / 2;
               Value store = arith::AndIOp::create(b, tile.valid[i][hh],
                                                   lessThan(b, o, inter));
@@ -290,22 +268,16 @@ void lowering::emitTensorCoreExpertDown(ImplicitLocOpBuilder &b,
             ops.planeRow[i][hh] = tile.flatRoute[i][hh];
         for (int64_t j = 0; j < kTilesN; ++j) {
           rows.weight[j] = w2;
-          Value c = arith::AddIOp::create(
-              b, out0, arith::AddIOp::create(b, lane.g, constIndex(b, 8 * j)));
+          Value c = laneOutput(b, lane, out0, j);
           rows.row[j] = {tile.expert,
                          arith::MinUIOp::create(b, c, constIndex(b, dim - 1))};
         }
-        auto weights = [&](ImplicitLocOpBuilder &b, int64_t j, Value col,
-                           bool masked) {
-          return readWeightRun(b, rows, j, col, masked);
-        };
-        ops.weights = weights;
-        SmallVector<Value> acc = accumulate(b, lane, ops);
+        SmallVector<Value> acc = accumulate(b, lane, ops, rows);
         for (int64_t i = 0; i < kTilesM; ++i)
           for (int64_t j = 0; j < kTilesN; ++j)
             for (int64_t r = 0; r < kAccRegs; ++r) {
               Value v = acc[(i * kTilesN + j) * kAccRegs + r];
-              Value c = accOutput(b, lane, out0, j, r);
+              Value c = accumulatorOutput(b, lane, out0, j, r);
               int64_t hh = r / 2;
               Value store = arith::AndIOp::create(b, tile.valid[i][hh],
                                                   lessThan(b, c, dim));

@@ -48,10 +48,7 @@ void lowering::emitTensorCoreProducts(ImplicitLocOpBuilder &b,
         SmallVector<Value> rowIndex[kTilesM][2];
         for (int64_t i = 0; i < kTilesM; ++i)
           for (int64_t h = 0; h < 2; ++h) {
-            flatRow[i][h] = arith::AddIOp::create(
-                b, row0,
-                arith::AddIOp::create(b, lane.g,
-                                      constIndex(b, 16 * i + 8 * h)));
+            flatRow[i][h] = laneRow(b, lane, row0, i, h);
             Value row = arith::MinUIOp::create(b, flatRow[i][h], lastRow);
             rowIndex[i][h] = ds4::delinearize(b, row, p.rowDims, zeros, ones);
             ops.planeRow[i][h] = arith::AddIOp::create(
@@ -59,31 +56,18 @@ void lowering::emitTensorCoreProducts(ImplicitLocOpBuilder &b,
           }
         Value groupBase = arith::MulIOp::create(b, group, constIndex(b, p.out));
         for (int64_t j = 0; j < kTilesN; ++j) {
-          Value o = arith::MinUIOp::create(
-              b,
-              arith::AddIOp::create(
-                  b, out0,
-                  arith::AddIOp::create(b, lane.g, constIndex(b, 8 * j))),
-              constIndex(b, p.out - 1));
+          Value o = arith::MinUIOp::create(b, laneOutput(b, lane, out0, j),
+                                           constIndex(b, p.out - 1));
           rows.weight[j] = p.w;
           rows.row[j] = {arith::AddIOp::create(b, groupBase, o)};
         }
-        auto weights = [&](ImplicitLocOpBuilder &b, int64_t j, Value col,
-                           bool masked) {
-          return readWeightRun(b, rows, j, col, masked);
-        };
-        ops.weights = weights;
-        SmallVector<Value> acc = accumulate(b, lane, ops);
+        SmallVector<Value> acc = accumulate(b, lane, ops, rows);
 
-        // Accumulator r of tile (i, j): row 8 (r / 2) + g, output 2t + r % 2.
-        Value col0 = arith::MulIOp::create(b, lane.t, constIndex(b, 2));
         for (int64_t i = 0; i < kTilesM; ++i)
           for (int64_t j = 0; j < kTilesN; ++j)
             for (int64_t r = 0; r < kAccRegs; ++r) {
               int64_t h = r / 2;
-              Value o = arith::AddIOp::create(
-                  b, out0,
-                  arith::AddIOp::create(b, col0, constIndex(b, 8 * j + r % 2)));
+              Value o = accumulatorOutput(b, lane, out0, j, r);
               Value inRange = arith::AndIOp::create(
                   b,
                   arith::CmpIOp::create(b, arith::CmpIPredicate::ult,

@@ -1,9 +1,9 @@
 //===- TensorCoreLinear.h - prefill linear / logits on tensor cores -------===//
 //
 // The prefill form of linear, grouped_linear and logits on sm_90a: warp
-// tiles of mma.sync (lowering/gpu/WarpMma.h) instead of one warp per output. Used by the loop
-// lowering when ds4-lower-to-loops runs with tensor-cores=true (the GPU
-// pipeline); the CPU keeps the scalar loops.
+// tiles of mma.sync (lowering/gpu/WarpMma.h) instead of one warp per output.
+// Used by the loop lowering when ds4-lower-to-loops runs with tensor-cores=true
+// (the GPU pipeline); the CPU keeps the scalar loops.
 //
 //===----------------------------------------------------------------------===//
 

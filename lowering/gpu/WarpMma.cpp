@@ -47,17 +47,6 @@ SmallVector<Value> splitTerms(ImplicitLocOpBuilder &b, Value x, int64_t terms) {
   return parts;
 }
 
-/// read(col), or 0 where col >= k when `masked` (the last, partial chunk).
-Value maskedRead(ImplicitLocOpBuilder &b, bool masked, Value col, int64_t k,
-                 function_ref<Value(Value)> read) {
-  if (!masked)
-    return read(col);
-  Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, col,
-                                      constIndex(b, k));
-  Value v = read(arith::MinUIOp::create(b, col, constIndex(b, k - 1)));
-  return arith::SelectOp::create(b, valid, v, constF32(b, 0.0));
-}
-
 Value mma(ImplicitLocOpBuilder &b, ArrayRef<Value> a, ArrayRef<Value> bReg,
           ArrayRef<Value> c) {
   Type f32 = b.getF32Type();
@@ -174,6 +163,16 @@ SmallVector<Value> warp_mma::readWeightRun(ImplicitLocOpBuilder &b,
   return v;
 }
 
+Value warp_mma::maskedRead(ImplicitLocOpBuilder &b, bool masked, Value col,
+                           int64_t k, function_ref<Value(Value)> read) {
+  if (!masked)
+    return read(col);
+  Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, col,
+                                      constIndex(b, k));
+  Value v = read(arith::MinUIOp::create(b, col, constIndex(b, k - 1)));
+  return arith::SelectOp::create(b, valid, v, constF32(b, 0.0));
+}
+
 bool warp_mma::supportsWeight(const WeightAccess &w) {
   std::optional<PackedWeightLayout> layout = getPackedWeightLayout(w.type);
   return !layout || layout->blockCols % kLaneRun == 0;
@@ -206,4 +205,34 @@ SmallVector<Value> warp_mma::accumulate(ImplicitLocOpBuilder &b,
     acc = chunk(b, ops, laneK, true, acc);
   }
   return acc;
+}
+
+Value warp_mma::laneRow(ImplicitLocOpBuilder &b, const Lane &lane, Value row0,
+                        int64_t i, int64_t h) {
+  return arith::AddIOp::create(
+      b, row0, arith::AddIOp::create(b, lane.g, constIndex(b, 16 * i + 8 * h)));
+}
+
+Value warp_mma::laneOutput(ImplicitLocOpBuilder &b, const Lane &lane,
+                           Value out0, int64_t j) {
+  return arith::AddIOp::create(
+      b, out0, arith::AddIOp::create(b, lane.g, constIndex(b, 8 * j)));
+}
+
+Value warp_mma::accumulatorOutput(ImplicitLocOpBuilder &b, const Lane &lane,
+                                  Value out0, int64_t j, int64_t r) {
+  Value col0 = arith::MulIOp::create(b, lane.t, constIndex(b, 2));
+  return arith::AddIOp::create(
+      b, out0, arith::AddIOp::create(b, col0, constIndex(b, 8 * j + r % 2)));
+}
+
+SmallVector<Value> warp_mma::accumulate(ImplicitLocOpBuilder &b,
+                                        const Lane &lane, Operands ops,
+                                        const WeightRows &rows) {
+  auto weights = [&](ImplicitLocOpBuilder &b, int64_t j, Value col,
+                     bool masked) {
+    return readWeightRun(b, rows, j, col, masked);
+  };
+  ops.weights = weights;
+  return accumulate(b, lane, ops);
 }

@@ -46,6 +46,11 @@ constexpr int64_t kTileOutputs = 8 * kTilesN;
 constexpr int64_t kAccRegs = 4;  // f32 accumulator registers per mma tile
 constexpr int64_t kLaneRun = 16; // consecutive k a lane reads per chunk
 
+/// read(col), or 0 where col >= k when `masked` (a last, partial chunk;
+/// the read itself is clamped to column k - 1).
+Value maskedRead(ImplicitLocOpBuilder &b, bool masked, Value col, int64_t k,
+                 function_ref<Value(Value)> read);
+
 /// Whether a warp tile can read `w`: a lane's run of 16 weights must share
 /// one scale (packed blocks of a multiple of 16 columns; plain weights
 /// always do).
@@ -103,11 +108,26 @@ SmallVector<Value> readWeightRun(ImplicitLocOpBuilder &b,
                                  const WeightRows &rows, int64_t j, Value col,
                                  bool masked);
 
+/// Where the lane's values sit in a tile starting at row0 / out0:
+/// - laneRow: its row (i, h), row0 + 16i + 8h + g;
+/// - laneOutput: the weight row it reads for n-tile j, out0 + 8j + g;
+/// - accumulatorOutput: the output of accumulator r of n-tile j, out0 +
+///   8j + 2t + r % 2 (its row is laneRow(i, r / 2)).
+Value laneRow(ImplicitLocOpBuilder &b, const Lane &lane, Value row0, int64_t i,
+              int64_t h);
+Value laneOutput(ImplicitLocOpBuilder &b, const Lane &lane, Value out0,
+                 int64_t j);
+Value accumulatorOutput(ImplicitLocOpBuilder &b, const Lane &lane, Value out0,
+                        int64_t j, int64_t r);
+
 /// The accumulators after the whole reduction: value (i * kTilesN + j) *
 /// kAccRegs + r is row 16i + 8 (r / 2) + g, output 8j + 2t + r % 2 of the
 /// tile.
 SmallVector<Value> accumulate(ImplicitLocOpBuilder &b, const Lane &lane,
                               const Operands &ops);
+/// accumulate() with the weights read from `rows` (readWeightRun).
+SmallVector<Value> accumulate(ImplicitLocOpBuilder &b, const Lane &lane,
+                              Operands ops, const WeightRows &rows);
 } // namespace warp_mma
 
 } // namespace mlir::ds4::lowering
