@@ -25,6 +25,7 @@ void ds4::buildCpuLoopsPipeline(OpPassManager &pm, bool tensorCores) {
   // The GPU groups the experts' decode outputs for memory parallelism;
   // the host gains nothing from it (same results either way).
   loops.outputsPerWarp = tensorCores ? 4 : 1;
+  loops.warpSinkhorn = tensorCores;
   pm.addPass(createDs4LowerToLoops(loops));
   pm.addPass(createDs4WeightArena());
   pm.addPass(createDs4EntryAbi());

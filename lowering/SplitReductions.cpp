@@ -111,6 +111,43 @@ static SmallVector<Value> inlineBody(ImplicitLocOpBuilder &b, scf::ForOp loop,
   return next;
 }
 
+/// The ops of a marked loop's body that a lane issues ahead of the sums:
+/// its loads that do not depend on the accumulators, with the body ops
+/// their operands come from (addresses). Everything else (dequantizing,
+/// products, sums) stays in iteration order, so the values held across the
+/// step are the loaded data only.
+static llvm::DenseSet<Operation *> prefetched(scf::ForOp loop) {
+  Block *body = loop.getBody();
+  llvm::DenseSet<Value> tainted(loop.getRegionIterArgs().begin(),
+                                loop.getRegionIterArgs().end());
+  llvm::DenseSet<Operation *> dependent;
+  for (Operation &op : body->without_terminator()) {
+    bool uses = false;
+    op.walk([&](Operation *inner) {
+      for (Value v : inner->getOperands())
+        uses |= tainted.contains(v);
+    });
+    if (uses) {
+      dependent.insert(&op);
+      tainted.insert(op.getResults().begin(), op.getResults().end());
+    }
+  }
+  llvm::DenseSet<Operation *> ahead;
+  SmallVector<Operation *> work;
+  for (Operation &op : body->without_terminator())
+    if (isa<memref::LoadOp>(op) && !dependent.contains(&op))
+      work.push_back(&op);
+  while (!work.empty()) {
+    Operation *op = work.pop_back_val();
+    if (!ahead.insert(op).second)
+      continue;
+    for (Value v : op->getOperands())
+      if (Operation *def = v.getDefiningOp(); def && def->getBlock() == body)
+        work.push_back(def);
+  }
+  return ahead;
+}
+
 /// The combiners of a marked loop's accumulators, or a diagnostic.
 static FailureOr<SmallVector<Combiner>> checkSplit(scf::ForOp loop) {
   auto chunkAttr =
@@ -147,14 +184,24 @@ static FailureOr<SmallVector<Combiner>> checkSplit(scf::ForOp loop) {
   return combiners;
 }
 
+/// Chunks a lane takes per step of its loop (see lanePartials), where a
+/// chunk loads at most kPrefetchBits (the data held across the step stays
+/// in a few dozen registers; wider bodies, e.g. several outputs' weight
+/// rows at once, already have their loads side by side).
+static constexpr int64_t kLaneUnroll = 2;
+static constexpr int64_t kPrefetchBits = 1024;
+
 /// Lane `lane`'s partial accumulators of the marked `loop`, built before it:
 /// chunks c = lane, lane + 32, ... of `chunk` consecutive iterations
 /// (unrolled, so a lane's loads sit side by side), then the tail (fewer
 /// than `chunk` iterations) one per lane. Only lane 0 starts from the
-/// loop's initial values, the others from the identity.
+/// loop's initial values, the others from the identity. With `prefetch`
+/// (the GPU) a step takes kLaneUnroll chunks with all their loads first.
+
 static SmallVector<Value> lanePartials(ImplicitLocOpBuilder &b,
                                        scf::ForOp loop, Value lane,
-                                       ArrayRef<Combiner> combiners) {
+                                       ArrayRef<Combiner> combiners,
+                                       bool prefetch) {
   int64_t chunk =
       loop->getAttrOfType<IntegerAttr>(ds4::lowering::kSplitReduction).getInt();
   auto cIndex = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
@@ -176,18 +223,71 @@ static SmallVector<Value> lanePartials(ImplicitLocOpBuilder &b,
   };
   Value chunkV = cIndex(chunk);
   Value chunks = arith::DivUIOp::create(b, trips, chunkV);
+  // A lane's chunks c, c + 32, ... are taken kLaneUnroll at a time: the
+  // later ones read a valid chunk (clamped to c) and are kept only where
+  // they exist. The loads (with their addresses) of all of them are
+  // emitted first, then the rest of each iteration in order: the sums run
+  // in the same order as one iteration at a time, while all the step's
+  // loads are in flight together (a decode product's lane has only a few
+  // chunks: one memory latency instead of one per chunk).
+  // (The host's emulation keeps one chunk at a time, in body order.)
+  llvm::DenseSet<Operation *> ahead;
+  if (prefetch)
+    ahead = prefetched(loop);
+  int64_t loadedBits = 0;
+  for (Operation *op : ahead)
+    if (auto load = dyn_cast<memref::LoadOp>(op))
+      loadedBits += load.getType().isIndex()
+                        ? 64
+                        : load.getType().getIntOrFloatBitWidth();
+  const int64_t unroll =
+      prefetch && loadedBits * chunk <= kPrefetchBits ? kLaneUnroll : 1;
+  Value stride = cIndex(ds4::kWarpLanes * unroll);
   auto main = scf::ForOp::create(
-      b, lane, chunks, lanes, init,
-      [&](OpBuilder &nested, Location loc, Value c, ValueRange acc) {
+      b, lane, chunks, stride, init,
+      [&](OpBuilder &nested, Location loc, Value c0, ValueRange acc) {
         ImplicitLocOpBuilder ib(loc, nested);
-        Value base = arith::MulIOp::create(ib, c, chunkV);
+        SmallVector<IRMapping> maps(unroll * chunk);
+        SmallVector<Value> exists(unroll);
+        for (int64_t r = 0; r < unroll; ++r) {
+          Value c = c0;
+          if (r > 0) {
+            Value cr = arith::AddIOp::create(
+                ib, c0, cIndex(ds4::kWarpLanes * r));
+            exists[r] = arith::CmpIOp::create(ib, arith::CmpIPredicate::ult,
+                                              cr, chunks);
+            c = arith::SelectOp::create(ib, exists[r], cr, c0);
+          }
+          Value base = arith::MulIOp::create(ib, c, chunkV);
+          for (int64_t u = 0; u < chunk; ++u) {
+            IRMapping &map = maps[r * chunk + u];
+            map.map(loop.getInductionVar(),
+                    ivAt(ib, arith::AddIOp::create(
+                                 ib, base, arith::ConstantIndexOp::create(ib, u))));
+            for (Operation &op : loop.getBody()->without_terminator())
+              if (ahead.contains(&op))
+                ib.clone(op, map);
+          }
+        }
         SmallVector<Value> cur(acc.begin(), acc.end());
-        for (int64_t u = 0; u < chunk; ++u)
-          cur = inlineBody(
-              ib, loop,
-              ivAt(ib, arith::AddIOp::create(
-                           ib, base, arith::ConstantIndexOp::create(ib, u))),
-              cur);
+        for (int64_t r = 0; r < unroll; ++r) {
+          SmallVector<Value> next(cur);
+          for (int64_t u = 0; u < chunk; ++u) {
+            IRMapping &map = maps[r * chunk + u];
+            map.map(loop.getRegionIterArgs(), next);
+            for (Operation &op : loop.getBody()->without_terminator())
+              if (!ahead.contains(&op))
+                ib.clone(op, map);
+            for (auto [k, v] : llvm::enumerate(
+                     loop.getBody()->getTerminator()->getOperands()))
+              next[k] = map.lookupOrDefault(v);
+          }
+          for (size_t k = 0; k < cur.size(); ++k)
+            cur[k] = exists[r] ? arith::SelectOp::create(ib, exists[r],
+                                                         next[k], cur[k])
+                                     .getResult()
+                               : next[k];
+        }
         scf::YieldOp::create(ib, cur);
       });
   SmallVector<Value> partial(main.getResults());
@@ -210,7 +310,8 @@ LogicalResult ds4::splitAcrossLanes(scf::ForOp loop, Value lane) {
   if (failed(combiners))
     return failure();
   ImplicitLocOpBuilder b(loop.getLoc(), loop);
-  SmallVector<Value> partial = lanePartials(b, loop, lane, *combiners);
+  SmallVector<Value> partial =
+      lanePartials(b, loop, lane, *combiners, /*prefetch=*/true);
   // Butterfly: after step `offset`, each lane holds the total of its group
   // of 2 * offset lanes; the two lanes of a pair add the same two values.
   for (int32_t offset = kWarpLanes / 2; offset >= 1; offset /= 2)
@@ -262,7 +363,8 @@ LogicalResult ds4::emulateLaneOrder(scf::ForOp loop) {
               ib, lane,
               arith::ShLIOp::create(ib, one, c(kLevels - 1 - bit)));
         }
-        SmallVector<Value> partial = lanePartials(ib, loop, lane, *combiners);
+        SmallVector<Value> partial =
+            lanePartials(ib, loop, lane, *combiners, /*prefetch=*/false);
         SmallVector<Value> next;
         for (size_t k = 0; k < n; ++k) {
           ValueRange pending = state.slice(k * (kLevels + 1), kLevels);

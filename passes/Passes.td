@@ -76,9 +76,15 @@ def Ds4LowerToLoops : Pass<"ds4-lower-to-loops", "ModuleOp"> {
     least 8 rows) become warp tiles of `nvvm.mma.sync` (bf16 operands, f32
     accumulators; lowering/gpu/WarpMma.h): linear, grouped_linear and
     logits, the routed experts (routes grouped by expert first) and the
-    sparse-attention logits. They are scf.parallel loops marked
-    `ds4.warp_iteration` whose bodies read `gpu.lane_id`; decode keeps the
-    loops the CPU runs.
+    sparse-attention logits; the lightning indexer's scores always (decode
+    included: 32 scores per warp). They are scf.parallel loops marked
+    `ds4.warp_iteration` whose bodies read `gpu.lane_id`; other decode
+    products keep the loops the CPU runs.
+
+    With `warp-sinkhorn` (also the sm_90a pipeline) the Sinkhorn
+    normalization of `hc_pre` runs one warp per token, a lane per entry of
+    the n x n block, exchanging row and column values by shuffles: the
+    same sums in the same order as the one-thread loops.
   }];
   let options = [
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"false",
@@ -86,6 +92,9 @@ def Ds4LowerToLoops : Pass<"ds4-lower-to-loops", "ModuleOp"> {
     Option<"outputsPerWarp", "outputs-per-warp", "int64_t", /*default=*/"1",
            "Outputs of a decode-shaped routed-expert product per iteration "
            "(each still summed in its own order; the GPU pipeline uses 4)">,
+    Option<"warpSinkhorn", "warp-sinkhorn", "bool", /*default=*/"false",
+           "The mHC Sinkhorn block of a token as one warp, a lane per entry "
+           "(same results; GPU only)">,
   ];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect",

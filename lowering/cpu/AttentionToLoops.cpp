@@ -21,6 +21,7 @@
 #include "lowering/cpu/LoweringUtils.h"
 #include "lowering/cpu/Patterns.h"
 #include "lowering/gpu/TensorCoreAttention.h"
+#include "lowering/gpu/TensorCoreIndexer.h"
 
 #include "dialects/ds4/IR/Ds4Ops.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -509,7 +510,10 @@ struct CompressorLowering : BufferLowering<CompressorOp> {
 /// for i < (t+1)/ratio (t = positions[b, j], keys of slot slots[b]), else
 /// -inf. The result has as many columns as the keys state has rows.
 struct IndexerScoreLowering : BufferLowering<IndexerScoreOp> {
-  using BufferLowering::BufferLowering;
+  IndexerScoreLowering(TypeConverter &converter, MLIRContext *ctx,
+                       const LoopLoweringOptions &options)
+      : BufferLowering(converter, ctx), options(options) {}
+  LoopLoweringOptions options;
   LogicalResult
   matchAndRewrite(IndexerScoreOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -523,6 +527,29 @@ struct IndexerScoreLowering : BufferLowering<IndexerScoreOp> {
     Value out = allocBuffer(b, bufferType(op.getType()),
                             {qDims[0], qDims[1], keyDims[1]});
     Value scale = constF32(b, op.getScale().convertToDouble());
+    // On the GPU every query's scores are warp tiles of mma.sync, decode
+    // included: a warp makes 32 scores (TensorCoreIndexer.h). Where the
+    // CPU's order matters for bit-identical GPU results (a short prefill
+    // of the tiny configs) no score does: those rows have no more entries
+    // than the top-k keeps, so the selection is every entry whatever the
+    // scores.
+    auto qType = cast<MemRefType>(q.getType());
+    if (options.tensorCores && supportsTensorCoreIndexer(qType)) {
+      IndexerScores s;
+      s.q = q;
+      s.weights = weights;
+      s.keys = keys;
+      s.positions = positions;
+      s.slots = slots;
+      s.out = out;
+      s.qDims = qDims;
+      s.d = qType.getShape()[3];
+      s.ratio = ratio;
+      s.scale = scale;
+      emitTensorCoreIndexerScores(b, s);
+      rewriter.replaceOp(op, out);
+      return success();
+    }
     // One iteration per score (b, j, i).
     parallelForEach(
         b, {qDims[0], qDims[1], keyDims[1]},
@@ -972,8 +999,8 @@ struct StateCastLowering : OpConversionPattern<UnrealizedConversionCastOp> {
 void lowering::populateAttentionToLoopsPatterns(
     TypeConverter &converter, RewritePatternSet &patterns,
     const LoopLoweringOptions &options) {
-  patterns.add<WindowUpdateLowering, CompressorLowering, IndexerScoreLowering,
-               StateCastLowering>(converter, patterns.getContext());
-  patterns.add<SparseAttentionLowering>(converter, patterns.getContext(),
-                                        options);
+  patterns.add<WindowUpdateLowering, CompressorLowering, StateCastLowering>(
+      converter, patterns.getContext());
+  patterns.add<IndexerScoreLowering, SparseAttentionLowering>(
+      converter, patterns.getContext(), options);
 }

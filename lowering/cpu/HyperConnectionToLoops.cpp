@@ -5,14 +5,19 @@
 // _hc_combine, _hc_head). The streams H are `[..., n, d]`. Every op is a
 // few scf.parallel over the leading (token) dims and the output's own dims
 // (mix rows, channels); per-token steps that couple a block (the Sinkhorn
-// normalization) run one iteration per token.
+// normalization) run one iteration per token -- on the GPU one warp per
+// token, a lane per entry of the block (warp-sinkhorn).
 //
 //===----------------------------------------------------------------------===//
 
 #include "lowering/cpu/LoweringUtils.h"
 #include "lowering/cpu/Patterns.h"
 
+#include "lowering/SplitReductions.h"
+#include "lowering/gpu/WarpMma.h"
+
 #include "dialects/ds4/IR/Ds4Ops.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 
 using namespace mlir;
@@ -171,6 +176,189 @@ struct HcExpandLowering : OpConversionPattern<HcExpandOp> {
   }
 };
 
+/// post and the Sinkhorn combination of HcPreLowering with one iteration
+/// per token (the host): the n x n block lives in SSA values (n is static
+/// and small), so the Sinkhorn iterations stay in registers.
+static void threadPostAndComb(ImplicitLocOpBuilder &b, Value mix,
+                              ArrayRef<Value> tokens, Value scale, Value base,
+                              int64_t n, int64_t iters, Value eps, Value post,
+                              Value comb) {
+  Value nV = constIndex(b, n);
+  parallelForEach(b, tokens, [&](ImplicitLocOpBuilder &b, ValueRange t) {
+    auto mixAt = [&](ImplicitLocOpBuilder &b, Value r) {
+      return memref::LoadOp::create(b, mix, concat(t, r)).getResult();
+    };
+    // post[i] = 2 * sigmoid(mix[n + i] * scale[1] + base[n + i])
+    Value s1 = loadF32(b, scale, {constIndex(b, 1)});
+    forEach(b, {nV}, [&](ImplicitLocOpBuilder &b, ValueRange i) {
+      Value r = arith::AddIOp::create(b, i[0], nV);
+      Value z = arith::AddFOp::create(
+          b, arith::MulFOp::create(b, mixAt(b, r), s1), loadF32(b, base, {r}));
+      storeF32(b, arith::MulFOp::create(b, constF32(b, 2.0), sigmoid(b, z)),
+               post, concat(t, i));
+    });
+
+    // C[j][k] = softmax_k(mix[2n + j*n + k] * scale[2] + base[...]) + hc_eps
+    // The n x n block lives in SSA values (n is static and small): the
+    // Sinkhorn iterations then stay in registers on the GPU instead of
+    // waiting on memory dozens of times. Same operations in the same
+    // order as the reference's loops.
+    Value s2 = loadF32(b, scale, {constIndex(b, 2)});
+    SmallVector<Value> c(n * n);
+    for (int64_t j = 0; j < n; ++j) {
+      SmallVector<Value> z(n);
+      Value max = constF32(b, -INFINITY);
+      for (int64_t k = 0; k < n; ++k) {
+        Value r = constIndex(b, 2 * n + j * n + k);
+        z[k] =
+            arith::AddFOp::create(b, arith::MulFOp::create(b, mixAt(b, r), s2),
+                                  loadF32(b, base, {r}));
+        max = arith::MaximumFOp::create(b, max, z[k]);
+      }
+      Value sum = constF32(b, 0.0);
+      for (int64_t k = 0; k < n; ++k) {
+        z[k] = math::ExpOp::create(b, arith::SubFOp::create(b, z[k], max));
+        sum = arith::AddFOp::create(b, sum, z[k]);
+      }
+      for (int64_t k = 0; k < n; ++k)
+        c[j * n + k] =
+            arith::AddFOp::create(b, arith::DivFOp::create(b, z[k], sum), eps);
+    }
+    // C[j][k] /= (sum_{j'} C[j'][k] + hc_eps)  (columns, byRows = false) or
+    // C[j][k] /= (sum_{k'} C[j][k'] + hc_eps)  (rows, byRows = true).
+    auto normalize = [&](ImplicitLocOpBuilder &b, SmallVector<Value> &c,
+                         bool byRows) {
+      for (int64_t line = 0; line < n; ++line) {
+        auto at = [&](int64_t m) {
+          return byRows ? line * n + m : m * n + line;
+        };
+        Value sum = constF32(b, 0.0);
+        for (int64_t m = 0; m < n; ++m)
+          sum = arith::AddFOp::create(b, sum, c[at(m)]);
+        Value denom = arith::AddFOp::create(b, sum, eps);
+        for (int64_t m = 0; m < n; ++m)
+          c[at(m)] = arith::DivFOp::create(b, c[at(m)], denom);
+      }
+    };
+    normalize(b, c, /*byRows=*/false);
+    auto sinkhorn = scf::ForOp::create(
+        b, constIndex(b, 0), constIndex(b, iters - 1), constIndex(b, 1), c,
+        [&](OpBuilder &nb, Location loc, Value, ValueRange acc) {
+          ImplicitLocOpBuilder b(loc, nb);
+          SmallVector<Value> cur(acc.begin(), acc.end());
+          normalize(b, cur, /*byRows=*/true);
+          normalize(b, cur, /*byRows=*/false);
+          scf::YieldOp::create(b, cur);
+        });
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t k = 0; k < n; ++k)
+        memref::StoreOp::create(
+            b, sinkhorn.getResult(j * n + k), comb,
+            concat(t, {constIndex(b, j), constIndex(b, k)}));
+  });
+}
+
+/// post and the Sinkhorn combination of HcPreLowering with one warp per
+/// token (an scf.parallel marked ds4.warp_iteration): lane l < n^2 holds
+/// C[l / n][l % n] (lanes past it mirror the last entry and store
+/// nothing) and reads the other entries of its row or column by shuffles,
+/// so every sum runs over the same values in the same order as the
+/// one-thread loops: the results are identical, but the 2 (iters - 1) + 1
+/// normalizations take one division per lane instead of n^2 in a row.
+static void warpPostAndComb(ImplicitLocOpBuilder &b, Value mix,
+                            ArrayRef<Value> tokens, Value scale, Value base,
+                            int64_t n, int64_t iters, Value eps, Value post,
+                            Value comb) {
+  SmallVector<Value> lbs(tokens.size(), constIndex(b, 0));
+  SmallVector<Value> steps(tokens.size(), constIndex(b, 1));
+  auto loop = scf::ParallelOp::create(
+      b, lbs, tokens, steps,
+      [&](OpBuilder &nested, Location loc, ValueRange t) {
+        ImplicitLocOpBuilder b(loc, nested);
+        Value lane = gpu::LaneIdOp::create(b, /*upper_bound=*/nullptr);
+        Value nV = constIndex(b, n);
+        Value entry = iMin(b, lane, constIndex(b, n * n - 1));
+        Value row = iDiv(b, entry, nV), col = iRem(b, entry, nV);
+        auto mixAt = [&](ImplicitLocOpBuilder &b, Value r) {
+          return memref::LoadOp::create(b, mix, concat(t, r)).getResult();
+        };
+        // v of the lane holding entry `at`.
+        auto from = [&](ImplicitLocOpBuilder &b, Value v, Value at) {
+          Value src = arith::IndexCastOp::create(b, b.getI32Type(), at);
+          return gpu::ShuffleOp::create(
+                     b, v, src,
+                     arith::ConstantIntOp::create(b, b.getI32Type(),
+                                                  ds4::kWarpLanes),
+                     gpu::ShuffleMode::IDX)
+              .getShuffleResult();
+        };
+        // Entry m of the lane's row / column.
+        auto inRow = [&](ImplicitLocOpBuilder &b, int64_t m) {
+          return iAdd(b, arith::MulIOp::create(b, row, nV), constIndex(b, m));
+        };
+        auto inColumn = [&](ImplicitLocOpBuilder &b, int64_t m) {
+          return iAdd(b, constIndex(b, m * n), col);
+        };
+        // sum over m of v[line(m)], in order.
+        auto lineSum = [&](ImplicitLocOpBuilder &b, Value v,
+                           function_ref<Value(ImplicitLocOpBuilder &, int64_t)>
+                               line) {
+          Value sum = constF32(b, 0.0);
+          for (int64_t m = 0; m < n; ++m)
+            sum = arith::AddFOp::create(b, sum, from(b, v, line(b, m)));
+          return sum;
+        };
+
+        // post[i] = 2 * sigmoid(mix[n + i] * scale[1] + base[n + i]), i < n.
+        ifThen(b, iCmp(b, arith::CmpIPredicate::ult, lane, nV),
+               [&](ImplicitLocOpBuilder &b) {
+                 Value r = iAdd(b, lane, nV);
+                 Value z = arith::AddFOp::create(
+                     b,
+                     arith::MulFOp::create(
+                         b, mixAt(b, r), loadF32(b, scale, {constIndex(b, 1)})),
+                     loadF32(b, base, {r}));
+                 storeF32(b,
+                          arith::MulFOp::create(b, constF32(b, 2.0),
+                                                sigmoid(b, z)),
+                          post, concat(t, lane));
+               });
+        // C = softmax over the row of mix[2n + ...] * scale[2] + base + eps.
+        Value r = iAdd(b, constIndex(b, 2 * n), entry);
+        Value z = arith::AddFOp::create(
+            b,
+            arith::MulFOp::create(b, mixAt(b, r),
+                                  loadF32(b, scale, {constIndex(b, 2)})),
+            loadF32(b, base, {r}));
+        Value max = constF32(b, -INFINITY);
+        for (int64_t m = 0; m < n; ++m)
+          max = arith::MaximumFOp::create(b, max, from(b, z, inRow(b, m)));
+        Value e = math::ExpOp::create(b, arith::SubFOp::create(b, z, max));
+        Value c = arith::AddFOp::create(
+            b, arith::DivFOp::create(b, e, lineSum(b, e, inRow)), eps);
+        auto normalize = [&](ImplicitLocOpBuilder &b, Value c, bool byRows) {
+          Value sum = byRows ? lineSum(b, c, inRow) : lineSum(b, c, inColumn);
+          return arith::DivFOp::create(b, c, arith::AddFOp::create(b, sum, eps))
+              .getResult();
+        };
+        c = normalize(b, c, /*byRows=*/false);
+        auto sinkhorn = scf::ForOp::create(
+            b, constIndex(b, 0), constIndex(b, iters - 1), constIndex(b, 1),
+            ValueRange{c},
+            [&](OpBuilder &nb, Location loc, Value, ValueRange acc) {
+              ImplicitLocOpBuilder b(loc, nb);
+              Value cur = normalize(b, acc[0], /*byRows=*/true);
+              scf::YieldOp::create(b, normalize(b, cur, /*byRows=*/false));
+            });
+        ifThen(b, iCmp(b, arith::CmpIPredicate::ult, lane, constIndex(b, n * n)),
+               [&](ImplicitLocOpBuilder &b) {
+                 memref::StoreOp::create(b, sinkhorn.getResult(0), comb,
+                                         concat(t, {row, col}));
+               });
+      });
+  loop->setAttr(kWarpIteration, b.getUnitAttr());
+}
+
 /// mHC pre, per token (spec 3.1, ds4ref Model._hc_mix):
 ///   mix  = (fn @ flatten(H)) * rsqrt(mean(flatten(H)^2) + norm_eps)
 ///   pre  = sigmoid(mix[0:n] * scale[0] + base[0:n]) + hc_eps
@@ -181,7 +369,10 @@ struct HcExpandLowering : OpConversionPattern<HcExpandOp> {
 ///                               C /= (column sums + hc_eps)
 ///   x_in = sum_i pre[i] * H[i]
 struct HcPreLowering : BufferLowering<HcPreOp> {
-  using BufferLowering::BufferLowering;
+  HcPreLowering(TypeConverter &converter, MLIRContext *ctx,
+                const LoopLoweringOptions &options)
+      : BufferLowering(converter, ctx), options(options) {}
+  LoopLoweringOptions options;
   LogicalResult
   matchAndRewrite(HcPreOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -209,78 +400,10 @@ struct HcPreLowering : BufferLowering<HcPreOp> {
     // (tokens x channels).
     Value mix = computeMix(b, streams, tokens, adaptor.getFn(), (2 + n) * n, n,
                            d, normEps);
-    parallelForEach(b, tokens, [&](ImplicitLocOpBuilder &b, ValueRange t) {
-      auto mixAt = [&](ImplicitLocOpBuilder &b, Value r) {
-        return memref::LoadOp::create(b, mix, concat(t, r)).getResult();
-      };
-      // post[i] = 2 * sigmoid(mix[n + i] * scale[1] + base[n + i])
-      Value s1 = loadF32(b, scale, {constIndex(b, 1)});
-      forEach(b, {nV}, [&](ImplicitLocOpBuilder &b, ValueRange i) {
-        Value r = arith::AddIOp::create(b, i[0], nV);
-        Value z = arith::AddFOp::create(
-            b, arith::MulFOp::create(b, mixAt(b, r), s1),
-            loadF32(b, base, {r}));
-        storeF32(b, arith::MulFOp::create(b, constF32(b, 2.0), sigmoid(b, z)),
-                 post, concat(t, i));
-      });
-
-      // C[j][k] = softmax_k(mix[2n + j*n + k] * scale[2] + base[...]) + hc_eps
-      // The n x n block lives in SSA values (n is static and small): the
-      // Sinkhorn iterations then stay in registers on the GPU instead of
-      // waiting on memory dozens of times. Same operations in the same
-      // order as the reference's loops.
-      Value s2 = loadF32(b, scale, {constIndex(b, 2)});
-      SmallVector<Value> c(n * n);
-      for (int64_t j = 0; j < n; ++j) {
-        SmallVector<Value> z(n);
-        Value max = constF32(b, -INFINITY);
-        for (int64_t k = 0; k < n; ++k) {
-          Value r = constIndex(b, 2 * n + j * n + k);
-          z[k] = arith::AddFOp::create(
-              b, arith::MulFOp::create(b, mixAt(b, r), s2),
-              loadF32(b, base, {r}));
-          max = arith::MaximumFOp::create(b, max, z[k]);
-        }
-        Value sum = constF32(b, 0.0);
-        for (int64_t k = 0; k < n; ++k) {
-          z[k] = math::ExpOp::create(b, arith::SubFOp::create(b, z[k], max));
-          sum = arith::AddFOp::create(b, sum, z[k]);
-        }
-        for (int64_t k = 0; k < n; ++k)
-          c[j * n + k] =
-              arith::AddFOp::create(b, arith::DivFOp::create(b, z[k], sum), eps);
-      }
-      // C[j][k] /= (sum_{j'} C[j'][k] + hc_eps)  (columns, byRows = false) or
-      // C[j][k] /= (sum_{k'} C[j][k'] + hc_eps)  (rows, byRows = true).
-      auto normalize = [&](ImplicitLocOpBuilder &b, SmallVector<Value> &c,
-                           bool byRows) {
-        for (int64_t line = 0; line < n; ++line) {
-          auto at = [&](int64_t m) {
-            return byRows ? line * n + m : m * n + line;
-          };
-          Value sum = constF32(b, 0.0);
-          for (int64_t m = 0; m < n; ++m)
-            sum = arith::AddFOp::create(b, sum, c[at(m)]);
-          Value denom = arith::AddFOp::create(b, sum, eps);
-          for (int64_t m = 0; m < n; ++m)
-            c[at(m)] = arith::DivFOp::create(b, c[at(m)], denom);
-        }
-      };
-      normalize(b, c, /*byRows=*/false);
-      auto sinkhorn = scf::ForOp::create(
-          b, constIndex(b, 0), constIndex(b, iters - 1), constIndex(b, 1), c,
-          [&](OpBuilder &nb, Location loc, Value, ValueRange acc) {
-            ImplicitLocOpBuilder b(loc, nb);
-            SmallVector<Value> cur(acc.begin(), acc.end());
-            normalize(b, cur, /*byRows=*/true);
-            normalize(b, cur, /*byRows=*/false);
-            scf::YieldOp::create(b, cur);
-          });
-      for (int64_t j = 0; j < n; ++j)
-        for (int64_t k = 0; k < n; ++k)
-          memref::StoreOp::create(b, sinkhorn.getResult(j * n + k), comb,
-                                  concat(t, {constIndex(b, j), constIndex(b, k)}));
-    });
+    if (options.warpSinkhorn)
+      warpPostAndComb(b, mix, tokens, scale, base, n, iters, eps, post, comb);
+    else
+      threadPostAndComb(b, mix, tokens, scale, base, n, iters, eps, post, comb);
     collapseStreams(b, streams, tokens, mix, base, scale, n, d, hcEps, xIn);
     rewriter.replaceOp(op, {xIn, post, comb});
     return success();
@@ -348,7 +471,9 @@ struct HcHeadLowering : BufferLowering<HcHeadOp> {
 } // namespace
 
 void lowering::populateHyperConnectionToLoopsPatterns(
-    TypeConverter &converter, RewritePatternSet &patterns) {
-  patterns.add<HcExpandLowering, HcPreLowering, HcPostLowering,
-               HcHeadLowering>(converter, patterns.getContext());
+    TypeConverter &converter, RewritePatternSet &patterns,
+    const LoopLoweringOptions &options) {
+  patterns.add<HcExpandLowering, HcPostLowering, HcHeadLowering>(
+      converter, patterns.getContext());
+  patterns.add<HcPreLowering>(converter, patterns.getContext(), options);
 }

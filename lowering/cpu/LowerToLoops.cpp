@@ -74,8 +74,10 @@ struct LowerToLoopsPass
       return signalPassFailure();
     }
     options.outputsPerWarp = outputsPerWarp;
+    options.warpSinkhorn = warpSinkhorn;
     lowering::populateCoreToLoopsPatterns(converter, patterns, options);
-    lowering::populateHyperConnectionToLoopsPatterns(converter, patterns);
+    lowering::populateHyperConnectionToLoopsPatterns(converter, patterns,
+                                                     options);
     lowering::populateAttentionToLoopsPatterns(converter, patterns, options);
     lowering::populateTopkToLoopsPatterns(converter, patterns);
     lowering::populateMoeToLoopsPatterns(converter, patterns, options);
@@ -88,7 +90,9 @@ struct LowerToLoopsPass
     ConversionTarget target(*ctx);
     target.addLegalDialect<memref::MemRefDialect, scf::SCFDialect,
                            math::MathDialect>();
-    if (tensorCores) // warp tiles read their lane and issue mma.sync
+    // Warp tiles read their lane and issue mma.sync; the warp Sinkhorn
+    // shuffles.
+    if (tensorCores || warpSinkhorn)
       target.addLegalDialect<gpu::GPUDialect, NVVM::NVVMDialect,
                              LLVM::LLVMDialect>();
     target.addLegalOp<ModuleOp>();

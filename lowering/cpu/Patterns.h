@@ -50,13 +50,17 @@ struct LoopLoweringOptions {
   /// the GPU a lane keeps that many weight rows' loads in flight; results
   /// are the same for any value.
   int64_t outputsPerWarp = 1;
+  /// The mHC Sinkhorn block of a token as one warp, a lane per entry
+  /// (same results; GPU only).
+  bool warpSinkhorn = false;
 };
 
 void populateCoreToLoopsPatterns(TypeConverter &converter,
                                  RewritePatternSet &patterns,
                                  const LoopLoweringOptions &options);
-void populateHyperConnectionToLoopsPatterns(TypeConverter &converter,
-                                            RewritePatternSet &patterns);
+void populateHyperConnectionToLoopsPatterns(
+    TypeConverter &converter, RewritePatternSet &patterns,
+    const LoopLoweringOptions &options);
 void populateAttentionToLoopsPatterns(TypeConverter &converter,
                                       RewritePatternSet &patterns,
                                       const LoopLoweringOptions &options);

@@ -75,8 +75,9 @@ void ifThenElse(ImplicitLocOpBuilder &b, Value cond,
 
 /// Candidates per segment: the radix histograms and the selection's
 /// positions are counted per segment of a row, so that a row's counts
-/// spread over many parallel iterations (one warp each on the GPU).
-constexpr int64_t kSegment = 2048;
+/// spread over many parallel iterations (one warp each on the GPU: a
+/// decode row of 16K entries makes 64 warps of 8 keys per lane).
+constexpr int64_t kSegment = 256;
 /// Key bits decided per radix pass, and the passes over 32 bits.
 constexpr int64_t kDigitBits = 4;
 constexpr int64_t kDigits = 1 << kDigitBits;
@@ -84,6 +85,11 @@ constexpr int64_t kPasses = 32 / kDigitBits;
 /// i64 counters that carry the 16 per-digit counts of a segment.
 constexpr int64_t kPackedWords = kDigits / 4;
 static_assert(kSegment < (1 << 16), "segment counts are 16-bit fields");
+/// Rows (B * S) from which the selection is placed by one iteration per
+/// segment instead of one per candidate (prefill: most candidates of a
+/// row's capacity are past its causal limit, and a warp each would cost
+/// more than they do).
+constexpr int64_t kManyRows = 8;
 /// Iterations per lane step of the split counts: 4 consecutive f32 / i32.
 constexpr int64_t kLaneChunk = 4;
 
@@ -116,10 +122,10 @@ Value splitSum(ImplicitLocOpBuilder &b, Value lb, Value ub,
 }
 
 /// For t = positions[b, j] and count = min((t+1)/ratio, N): the indices of
-/// the kk = min(k, count) largest scores[b, j, i < count], in descending
-/// score order, ties to the lower index (the first kk of a stable descending
-/// sort; NaN scores come after every number, among themselves by index);
-/// slots kk..k-1 hold -1.
+/// the kk = min(k, count) largest scores[b, j, i < count], ties to the
+/// lower index (the first kk of a stable descending sort; NaN scores come
+/// after every number, among themselves by index), in index order (the op
+/// leaves the order open); slots kk..k-1 hold -1.
 ///
 /// Scores compare through scoreKey: candidate i precedes c iff
 /// key_i > key_c, or key_i == key_c and i < c (a strict total order; the
@@ -128,17 +134,20 @@ Value splitSum(ImplicitLocOpBuilder &b, Value lb, Value ub,
 /// (need = kk - #keys > T): c is selected iff key_c > T, or key_c == T and
 /// c <= L. Rows are split into segments of kSegment candidates; every count
 /// is a split reduction (ds4.split_reduction, addi; a warp per iteration on
-/// the GPU). Scratch (i32): state[b, j] = {T (the bits decided so far),
-/// #keys above them, #keys >= T, L}, hist[b, j, 16, segments],
-/// totals[b, j, 16], and the selection in index order,
-/// sel[b, j, k] = {index, key}. The scf.parallel, in order:
-///   radix pass p = 0..7 (T's bits 31-4p .. 28-4p):
-///     (b, j, segment)  hist[d] = #keys of the segment that match T's bits
-///                      so far and whose digit is d, d = 0..15 (one count
-///                      of 4 i64 words of 16-bit fields);
-///     (b, j, d)        totals[d] = sum over the segments of hist[d];
-///     (b, j)           the digit: the largest d with #keys above +
-///                      #matching keys with digit >= d >= kk;
+/// the GPU). Scratch (i32): state[b, j] = {T, #keys above T, #keys >= T,
+/// L}, hist[b, j, 2, 16, segments] (two sets: a pass reads the previous
+/// pass's set while it writes its own), decided[b, j, pass, 2] = {T's bits
+/// through the pass, #keys above them}. The scf.parallel, in order:
+///   radix pass p = 0..7 (T's bits 31-4p .. 28-4p), (b, j, segment):
+///                      for p > 0 first pass p - 1's digit, from its
+///                      histograms summed over the segments: the largest d
+///                      with #keys above + #matching keys with digit >= d
+///                      >= kk (every segment decides it; segment 0 records
+///                      it in decided[p - 1] for the next pass); then
+///                      hist[p % 2][d] = #keys of the segment that match
+///                      T's bits so far and whose digit is d, d = 0..15
+///                      (one count of 4 i64 words of 16-bit fields);
+///   (b, j)             pass 7's digit: T, #keys above and >= T;
 ///   (b, j, segment)    #keys == T of the segment (rows whose keys == T are
 ///                      not all selected, else nothing);
 ///   (b, j)             L: the count itself when every key == T is
@@ -146,17 +155,23 @@ Value splitSum(ImplicitLocOpBuilder &b, Value lb, Value ub,
 ///                      counting keys == T below a bound from the segment
 ///                      counts and one partial segment;
 ///   (b, j, segment)    #selected candidates of the segment;
-///   (b, j, c < N)      a selected candidate c: its position among the
-///                      selected in index order (earlier segments' counts
-///                      plus a count within its segment) gets {c, key_c};
-///                      the others do no count;
-///   (b, j, m < k)      m < kk: the rank of selection entry m among the kk
-///                      entries is its slot; m >= kk: slot m gets -1.
-/// Work per row (count = n): 8 n key reads for T (in 24 launches of
-/// n / kSegment, 16 and 1 iterations), n for the selected counts
+///   placing the selection in index order, with fewer than kManyRows rows
+///   (decode):
+///     (b, j, c < N)    a selected candidate c: its slot is its position
+///                      among the selected (earlier segments' counts plus
+///                      a count within its segment); the others do no
+///                      count;
+///   else (prefill: one iteration per candidate of a row's whole capacity
+///   would mostly find candidates past the causal limit):
+///     (b, j, segment)  one iteration walks the segment's candidates in
+///                      order from the earlier segments' count;
+///   (b, j, m < k)      slots m >= kk get -1.
+/// 14 launches. Work per row (count = n): 8 n key reads for T (in 8
+/// launches of n / kSegment iterations, each also reading 16 n / kSegment
+/// counts), n for the selected counts
 /// (plus n and log2(n) * (n / kSegment + kSegment) for L when the cut
-/// splits equal keys), kk * (n / kSegment + kSegment) for the positions,
-/// kk^2 for the ranks. Counts and indices are i32 (N < 2^31).
+/// splits equal keys), kk * (n / kSegment + kSegment) or n + (n /
+/// kSegment)^2 for the placing. Counts and indices are i32 (N < 2^31).
 struct TopKLowering : BufferLowering<TopKOp> {
   using BufferLowering::BufferLowering;
   LogicalResult
@@ -184,20 +199,19 @@ struct TopKLowering : BufferLowering<TopKOp> {
     enum { kT = 0, kAbove = 1, kAtLeastT = 2, kL = 3 };
     Value state = allocBuffer(b, MemRefType::get({shape[0], shape[1], 4}, i32),
                               {B, S, constIndex(b, 4)});
+    // Two sets of segment histograms: pass p writes set p % 2 while it
+    // reads pass p - 1's.
     Value hist = allocBuffer(
-        b, MemRefType::get({shape[0], shape[1], kDigits, staticSegments}, i32),
-        {B, S, constIndex(b, kDigits), segments});
-    Value totals =
-        allocBuffer(b, MemRefType::get({shape[0], shape[1], kDigits}, i32),
-                    {B, S, constIndex(b, kDigits)});
-    // After the radix passes, hist rows 0 and 1 hold the per-segment counts
-    // of keys == T and of selected candidates.
+        b,
+        MemRefType::get({shape[0], shape[1], 2, kDigits, staticSegments}, i32),
+        {B, S, constIndex(b, 2), constIndex(b, kDigits), segments});
+    // Per pass, T's bits through it and #keys above them.
+    Value decidedBits = allocBuffer(
+        b, MemRefType::get({shape[0], shape[1], kPasses, 2}, i32),
+        {B, S, constIndex(b, kPasses), constIndex(b, 2)});
+    // After the radix passes, rows 0 and 1 of hist set 0 hold the
+    // per-segment counts of keys == T and of selected candidates.
     enum { kEqualRow = 0, kSelectedRow = 1 };
-    Value selIndex = allocBuffer(
-        b, MemRefType::get({shape[0], shape[1], k}, i32), {B, S, kV});
-    Value selKey = allocBuffer(b, MemRefType::get({shape[0], shape[1], k}, i32),
-                               {B, S, kV});
-
     // count = min((t+1)/ratio, N) of row (b, j).
     auto visibleCount = [&](ImplicitLocOpBuilder &b, Value bi, Value j) {
       Value t = loadIndex(b, positions, {bi, j});
@@ -223,15 +237,28 @@ struct TopKLowering : BufferLowering<TopKOp> {
       memref::StoreOp::create(b, v, state,
                               ValueRange{bi, j, constIndex(b, field)});
     };
-    auto loadHist = [&](ImplicitLocOpBuilder &b, Value bi, Value j, int64_t d,
-                        Value g) -> Value {
-      return memref::LoadOp::create(b, hist,
-                                    ValueRange{bi, j, constIndex(b, d), g});
+    auto loadHist = [&](ImplicitLocOpBuilder &b, Value bi, Value j,
+                        int64_t set, int64_t d, Value g) -> Value {
+      return memref::LoadOp::create(
+          b, hist, ValueRange{bi, j, constIndex(b, set), constIndex(b, d), g});
     };
     auto storeHist = [&](ImplicitLocOpBuilder &b, Value v, Value bi, Value j,
-                         int64_t d, Value g) {
-      memref::StoreOp::create(b, v, hist,
-                              ValueRange{bi, j, constIndex(b, d), g});
+                         int64_t set, int64_t d, Value g) {
+      memref::StoreOp::create(
+          b, v, hist,
+          ValueRange{bi, j, constIndex(b, set), constIndex(b, d), g});
+    };
+    auto loadDecided = [&](ImplicitLocOpBuilder &b, Value bi, Value j,
+                           int64_t p, int64_t field) -> Value {
+      return memref::LoadOp::create(
+          b, decidedBits,
+          ValueRange{bi, j, constIndex(b, p), constIndex(b, field)});
+    };
+    auto storeDecided = [&](ImplicitLocOpBuilder &b, Value v, Value bi,
+                            Value j, int64_t p, int64_t field) {
+      memref::StoreOp::create(
+          b, v, decidedBits,
+          ValueRange{bi, j, constIndex(b, p), constIndex(b, field)});
     };
     // Candidate i (key `key`) is selected by the cut (T, L).
     auto selectedBy = [&](ImplicitLocOpBuilder &b, Value i, Value key, Value T,
@@ -260,18 +287,76 @@ struct TopKLowering : BufferLowering<TopKOp> {
                       });
     };
 
-    // Radix passes: T's digits, highest first.
+    // The digit of radix pass p of row (b, j) (count >= 1 visible keys),
+    // from that pass's segment histograms and the bits decided before it:
+    // {T's bits through pass p, #keys above them, #keys >= them}. From d =
+    // 15 down, atLeast = #matching keys with digit >= d; the digit is the
+    // first d with above + atLeast >= kk (atLeast does not shrink as d
+    // falls; d = 0 always qualifies: #keys >= T's bits so far >= kk).
+    auto decide = [&](ImplicitLocOpBuilder &b, Value bi, Value j, Value count,
+                      int64_t p) -> std::array<Value, 3> {
+      int64_t shift = 32 - kDigitBits * (p + 1);
+      Value kk = toI32(b, iMin(b, kV, count));
+      Value prefix = p == 0 ? constI32(b, 0) : loadDecided(b, bi, j, p - 1, 0);
+      Value above = p == 0 ? constI32(b, 0) : loadDecided(b, bi, j, p - 1, 1);
+      SmallVector<Value> totals = splitCounts(
+          b, constIndex(b, 0), ceilSegments(b, count), kDigits, i32,
+          [&](ImplicitLocOpBuilder &b, Value g, ValueRange acc) {
+            SmallVector<Value> next;
+            for (int64_t d = 0; d < kDigits; ++d)
+              next.push_back(arith::AddIOp::create(
+                  b, acc[d], loadHist(b, bi, j, p % 2, d, g)));
+            return next;
+          });
+      Value zero = constI32(b, 0);
+      Value atLeast = zero, digit = zero, atDigit = zero, pastDigit = zero;
+      Value found = arith::ConstantIntOp::create(b, 0, 1);
+      for (int64_t d = kDigits - 1; d >= 0; --d) {
+        Value nextAtLeast = arith::AddIOp::create(b, atLeast, totals[d]);
+        Value hit = arith::AndIOp::create(
+            b,
+            arith::XOrIOp::create(b, found,
+                                  arith::ConstantIntOp::create(b, 1, 1)),
+            iCmp(b, arith::CmpIPredicate::sge,
+                 arith::AddIOp::create(b, above, nextAtLeast), kk));
+        auto pick = [&](Value now, Value before) -> Value {
+          return arith::SelectOp::create(b, hit, now, before);
+        };
+        digit = pick(constI32(b, d), digit);
+        atDigit = pick(nextAtLeast, atDigit);
+        pastDigit = pick(atLeast, pastDigit);
+        found = arith::OrIOp::create(b, found, hit);
+        atLeast = nextAtLeast;
+      }
+      return {arith::OrIOp::create(
+                  b, prefix,
+                  arith::ShLIOp::create(b, digit, constI32(b, shift))),
+              arith::AddIOp::create(b, above, pastDigit),
+              arith::AddIOp::create(b, above, atDigit)};
+    };
+
+    // Radix passes: T's digits, highest first. Pass p's segments first
+    // decide pass p - 1's digit themselves (segment 0 records it for pass
+    // p + 1), then count the keys that match T's bits so far, by digit.
+    // The 16 counts (each <= kSegment < 2^16) travel as 16-bit fields of 4
+    // i64 counters: digit d adds 1 << 16 (d mod 4) to counter d / 4.
     for (int64_t p = 0; p < kPasses; ++p) {
       int64_t shift = 32 - kDigitBits * (p + 1);
       // The bits decided before this pass.
       uint32_t decided = p == 0 ? 0u : ~0u << (shift + kDigitBits);
-      // Per segment, the keys that match T's bits so far, by digit. The 16
-      // counts (each <= kSegment < 2^16) travel as 16-bit fields of 4 i64
-      // counters: digit d adds 1 << 16 (d mod 4) to counter d / 4.
       forEachSegment([&](ImplicitLocOpBuilder &b, Value bi, Value j, Value g,
-                         Value lo, Value hi, Value) {
+                         Value lo, Value hi, Value count) {
         Type i64 = b.getI64Type();
-        Value prefix = p == 0 ? constI32(b, 0) : loadState(b, bi, j, kT);
+        Value prefix = constI32(b, 0);
+        if (p > 0) {
+          std::array<Value, 3> before = decide(b, bi, j, count, p - 1);
+          prefix = before[0];
+          ifThen(b, iCmp(b, arith::CmpIPredicate::eq, g, constIndex(b, 0)),
+                 [&](ImplicitLocOpBuilder &b) {
+                   storeDecided(b, before[0], bi, j, p - 1, 0);
+                   storeDecided(b, before[1], bi, j, p - 1, 1);
+                 });
+        }
         SmallVector<Value> packed = splitCounts(
             b, lo, hi, kPackedWords, i64,
             [&](ImplicitLocOpBuilder &b, Value i, ValueRange acc) {
@@ -313,72 +398,28 @@ struct TopKLowering : BufferLowering<TopKOp> {
               arith::AndIOp::create(
                   b, fieldBits,
                   arith::ConstantOp::create(b, b.getI64IntegerAttr(0xffff))));
-          storeHist(b, count, bi, j, d, g);
+          storeHist(b, count, bi, j, p % 2, d, g);
         }
       });
-      // Per row and digit, the sum over the segments.
-      parallelForEach(b, {B, S, constIndex(b, kDigits)},
-                      [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-                        Value bi = ivs[0], j = ivs[1], d = ivs[2];
-                        Value count = visibleCount(b, bi, j);
-                        Value total = splitSum(
-                            b, constIndex(b, 0), ceilSegments(b, count),
-                            [&](ImplicitLocOpBuilder &b, Value g) {
-                              return memref::LoadOp::create(
-                                  b, hist, ValueRange{bi, j, d, g});
-                            });
-                        memref::StoreOp::create(b, total, totals, ivs);
-                      });
-      // Per row, the digit.
-      parallelForEach(b, {B, S}, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-        Value bi = ivs[0], j = ivs[1];
-        Value kk = toI32(b, iMin(b, kV, visibleCount(b, bi, j)));
-        Value prefix = p == 0 ? constI32(b, 0) : loadState(b, bi, j, kT);
-        Value above = p == 0 ? constI32(b, 0) : loadState(b, bi, j, kAbove);
-        // From d = 15 down: atLeast = #matching keys with digit >= d. The
-        // digit is the first d with above + atLeast >= kk (atLeast does not
-        // shrink as d falls; d = 0 always qualifies: #keys >= T's bits so
-        // far >= kk). Carries atLeast, the digit, atLeast at it and at the
-        // digit above it, and whether it was found.
-        Value zero = constI32(b, 0);
-        auto scan = scf::ForOp::create(
-            b, constIndex(b, 0), constIndex(b, kDigits), constIndex(b, 1),
-            ValueRange{zero, zero, zero, zero,
-                       arith::ConstantIntOp::create(b, 0, 1)},
-            [&](OpBuilder &nested, Location loc, Value q, ValueRange acc) {
-              ImplicitLocOpBuilder b(loc, nested);
-              Value d = arith::SubIOp::create(b, constIndex(b, kDigits - 1), q);
-              Value atLeast = arith::AddIOp::create(
-                  b, acc[0],
-                  memref::LoadOp::create(b, totals, ValueRange{bi, j, d}));
-              Value hit = arith::AndIOp::create(
-                  b,
-                  arith::XOrIOp::create(b, acc[4],
-                                        arith::ConstantIntOp::create(b, 1, 1)),
-                  iCmp(b, arith::CmpIPredicate::sge,
-                       arith::AddIOp::create(b, above, atLeast), kk));
-              auto pick = [&](Value now, Value before) -> Value {
-                return arith::SelectOp::create(b, hit, now, before);
-              };
-              scf::YieldOp::create(
-                  b, ValueRange{atLeast, pick(toI32(b, d), acc[1]),
-                                pick(atLeast, acc[2]), pick(acc[0], acc[3]),
-                                arith::OrIOp::create(b, acc[4], hit)});
-            });
-        Value digit = scan.getResult(1), atDigit = scan.getResult(2),
-              pastDigit = scan.getResult(3);
-        storeState(
-            b,
-            arith::OrIOp::create(
-                b, prefix, arith::ShLIOp::create(b, digit, constI32(b, shift))),
-            bi, j, kT);
-        storeState(b, arith::AddIOp::create(b, above, pastDigit), bi, j,
-                   kAbove);
-        if (p == kPasses - 1)
-          storeState(b, arith::AddIOp::create(b, above, atDigit), bi, j,
-                     kAtLeastT);
-      });
     }
+    // Per row, the last digit: T, #keys above T and #keys >= T (rows with
+    // no visible key select nothing: all 0).
+    parallelForEach(b, {B, S}, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+      Value bi = ivs[0], j = ivs[1];
+      Value count = visibleCount(b, bi, j);
+      SmallVector<Value> cut = ifElseAll(
+          b, iCmp(b, arith::CmpIPredicate::ugt, count, constIndex(b, 0)),
+          [&](ImplicitLocOpBuilder &b) {
+            std::array<Value, 3> last = decide(b, bi, j, count, kPasses - 1);
+            return SmallVector<Value>(last.begin(), last.end());
+          },
+          [&](ImplicitLocOpBuilder &b) {
+            return SmallVector<Value>(3, constI32(b, 0));
+          });
+      storeState(b, cut[0], bi, j, kT);
+      storeState(b, cut[1], bi, j, kAbove);
+      storeState(b, cut[2], bi, j, kAtLeastT);
+    });
 
     // Rows where some keys == T are not selected (#keys >= T > kk).
     auto splitsTies = [&](ImplicitLocOpBuilder &b, Value bi, Value j,
@@ -395,7 +436,7 @@ struct TopKLowering : BufferLowering<TopKOp> {
             splitCount(b, lo, hi, [&](ImplicitLocOpBuilder &b, Value i) {
               return iCmp(b, arith::CmpIPredicate::eq, keyAt(b, bi, j, i), T);
             });
-        storeHist(b, equal, bi, j, kEqualRow, g);
+        storeHist(b, equal, bi, j, 0, kEqualRow, g);
       });
     });
     parallelForEach(b, {B, S}, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
@@ -429,7 +470,7 @@ struct TopKLowering : BufferLowering<TopKOp> {
                             b,
                             splitSum(b, constIndex(b, 0), whole,
                                      [&](ImplicitLocOpBuilder &b, Value g) {
-                                       return loadHist(b, bi, j, kEqualRow, g);
+                                       return loadHist(b, bi, j, 0, kEqualRow, g);
                                      }),
                             splitCount(
                                 b, arith::MulIOp::create(b, whole, segV), cand,
@@ -465,75 +506,89 @@ struct TopKLowering : BufferLowering<TopKOp> {
           splitCount(b, lo, hi, [&](ImplicitLocOpBuilder &b, Value i) {
             return selectedBy(b, i, keyAt(b, bi, j, i), T, L);
           });
-      storeHist(b, selected, bi, j, kSelectedRow, g);
+      storeHist(b, selected, bi, j, 0, kSelectedRow, g);
     });
 
-    // One iteration per candidate: a selected one takes its place among
-    // the selected, in index order.
-    parallelForEach(b, dims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-      Value bi = ivs[0], j = ivs[1], c = ivs[2];
-      Value count = visibleCount(b, bi, j);
-      ifThen(b, iCmp(b, arith::CmpIPredicate::ult, c, count),
-             [&](ImplicitLocOpBuilder &b) {
-               auto [T, L] = loadCut(b, bi, j);
-               Value key = keyAt(b, bi, j, c);
-               ifThen(b, selectedBy(b, c, key, T, L),
-                      [&](ImplicitLocOpBuilder &b) {
-                        Value g = iDiv(b, c, segV);
-                        Value before = arith::AddIOp::create(
-                            b,
-                            splitSum(b, constIndex(b, 0), g,
-                                     [&](ImplicitLocOpBuilder &b, Value g) {
-                                       return loadHist(b, bi, j, kSelectedRow,
-                                                       g);
-                                     }),
-                            splitCount(b, arith::MulIOp::create(b, g, segV), c,
-                                       [&](ImplicitLocOpBuilder &b, Value i) {
-                                         return selectedBy(
-                                             b, i, keyAt(b, bi, j, i), T, L);
-                                       }));
-                        ValueRange at{bi, j, toIndex(b, before)};
-                        memref::StoreOp::create(b, toI32(b, c), selIndex, at);
-                        memref::StoreOp::create(b, key, selKey, at);
-                      });
-             });
-    });
+    // The selected candidates go to their places in index order (the op
+    // leaves the order open: attention sums its entries in any order).
+    auto storeOut = [&](ImplicitLocOpBuilder &b, Value v, ValueRange at) {
+      memref::StoreOp::create(b, arith::IndexCastOp::create(b, indexType, v),
+                              out, at);
+    };
+    Value manyRows = iCmp(b, arith::CmpIPredicate::uge, product(b, {B, S}),
+                          constIndex(b, kManyRows));
+    ifThenElse(
+        b, manyRows,
+        [&](ImplicitLocOpBuilder &b) {
+          // Many rows (prefill): one iteration per segment walks its
+          // candidates in order, after the earlier segments' selected
+          // counts; only the segments holding visible candidates run.
+          forEachSegment([&](ImplicitLocOpBuilder &b, Value bi, Value j,
+                             Value g, Value lo, Value hi, Value) {
+            auto [T, L] = loadCut(b, bi, j);
+            Value before = reduce(
+                b, g, constI32(b, 0),
+                [&](ImplicitLocOpBuilder &b, Value h, Value acc) {
+                  return arith::AddIOp::create(
+                      b, acc, loadHist(b, bi, j, 0, kSelectedRow, h));
+                });
+            scf::ForOp::create(
+                b, lo, hi, constIndex(b, 1), ValueRange{before},
+                [&](OpBuilder &nested, Location loc, Value c, ValueRange pos) {
+                  ImplicitLocOpBuilder b(loc, nested);
+                  Value chosen = selectedBy(b, c, keyAt(b, bi, j, c), T, L);
+                  ifThen(b, chosen, [&](ImplicitLocOpBuilder &b) {
+                    storeOut(b, c, {bi, j, toIndex(b, pos[0])});
+                  });
+                  scf::YieldOp::create(
+                      b, ValueRange{arith::AddIOp::create(b, pos[0],
+                                                          countOf(b, chosen))});
+                });
+          });
+        },
+        [&](ImplicitLocOpBuilder &b) {
+          // Few rows (decode): one iteration per candidate; a selected one
+          // counts its position (earlier segments' counts plus a count
+          // within its segment).
+          parallelForEach(
+              b, dims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+                Value bi = ivs[0], j = ivs[1], c = ivs[2];
+                Value count = visibleCount(b, bi, j);
+                ifThen(
+                    b, iCmp(b, arith::CmpIPredicate::ult, c, count),
+                    [&](ImplicitLocOpBuilder &b) {
+                      auto [T, L] = loadCut(b, bi, j);
+                      ifThen(
+                          b, selectedBy(b, c, keyAt(b, bi, j, c), T, L),
+                          [&](ImplicitLocOpBuilder &b) {
+                            Value g = iDiv(b, c, segV);
+                            Value before = arith::AddIOp::create(
+                                b,
+                                splitSum(b, constIndex(b, 0), g,
+                                         [&](ImplicitLocOpBuilder &b, Value h) {
+                                           return loadHist(b, bi, j, 0,
+                                                           kSelectedRow, h);
+                                         }),
+                                splitCount(
+                                    b, arith::MulIOp::create(b, g, segV), c,
+                                    [&](ImplicitLocOpBuilder &b, Value i) {
+                                      return selectedBy(
+                                          b, i, keyAt(b, bi, j, i), T, L);
+                                    }));
+                            storeOut(b, c, {bi, j, toIndex(b, before)});
+                          });
+                    });
+              });
+        });
 
-    // One iteration per slot: entry m < kk of the selection goes to its
-    // rank; slots m >= kk get -1.
+    // Slots kk..k-1 hold -1.
     parallelForEach(
         b, {B, S, kV}, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-          Value bi = ivs[0], j = ivs[1], m = ivs[2];
-          Value kk = iMin(b, kV, visibleCount(b, bi, j));
-          ifThenElse(
-              b, iCmp(b, arith::CmpIPredicate::ult, m, kk),
-              [&](ImplicitLocOpBuilder &b) {
-                Value index = memref::LoadOp::create(b, selIndex, ivs);
-                Value key = memref::LoadOp::create(b, selKey, ivs);
-                Value rank = splitCount(
-                    b, constIndex(b, 0), kk,
-                    [&](ImplicitLocOpBuilder &b, Value e) {
-                      Value ke = memref::LoadOp::create(b, selKey,
-                                                        ValueRange{bi, j, e});
-                      Value ie = memref::LoadOp::create(b, selIndex,
-                                                        ValueRange{bi, j, e});
-                      return arith::OrIOp::create(
-                          b, iCmp(b, arith::CmpIPredicate::ugt, ke, key),
-                          arith::AndIOp::create(
-                              b, iCmp(b, arith::CmpIPredicate::eq, ke, key),
-                              iCmp(b, arith::CmpIPredicate::ult, ie, index)));
-                    });
-                memref::StoreOp::create(
-                    b,
-                    arith::IndexCastOp::create(b, indexType, toIndex(b, index)),
-                    out, ValueRange{bi, j, toIndex(b, rank)});
-              },
-              [&](ImplicitLocOpBuilder &b) {
-                memref::StoreOp::create(b,
-                                        arith::ConstantOp::create(
-                                            b, b.getIntegerAttr(indexType, -1)),
-                                        out, ivs);
-              });
+          Value kk = iMin(b, kV, visibleCount(b, ivs[0], ivs[1]));
+          ifThen(b, iCmp(b, arith::CmpIPredicate::uge, ivs[2], kk),
+                 [&](ImplicitLocOpBuilder &b) {
+                   storeOut(b, constIndex(b, -1), ivs);
+                 });
         });
     rewriter.replaceOp(op, out);
     return success();

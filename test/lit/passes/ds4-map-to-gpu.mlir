@@ -136,8 +136,10 @@ func.func @dynamic_scratch(%x: memref<?xf32>) {
 
 // An iteration holding a split reduction gets a warp: 32 threads per
 // iteration, lane = id % 32, the iteration = id / 32; lane l starts at chunk
-// l (2 iterations per chunk, unrolled) and steps 32 chunks, then takes the
-// tail one iteration per lane; the partials meet in an xor butterfly.
+// l (2 iterations per chunk, unrolled) and takes 2 chunks per step of 64
+// (the second clamped to the first where it does not exist, and its sums
+// kept only where it does), the loads of both first; then the tail one
+// iteration per lane; the partials meet in an xor butterfly.
 // CHECK-LABEL: func.func @split_reduction
 // CHECK: %[[C32:.*]] = arith.constant 32 : index
 // CHECK: %[[THREADS:.*]] = arith.muli %{{.*}}, %[[C32]] : index
@@ -146,8 +148,15 @@ func.func @dynamic_scratch(%x: memref<?xf32>) {
 // CHECK: memref.assume_alignment %{{.*}}, 16
 // CHECK: %[[LANE:.*]] = arith.remui %{{.*}}, %[[C32]]
 // CHECK: %[[ROW:.*]] = arith.divui %{{.*}}, %[[C32]]
-// CHECK: scf.for %{{.*}} = %[[LANE]] to %{{.*}} step %c32{{.*}} iter_args
+// CHECK: scf.for %{{.*}} = %[[LANE]] to %[[CHUNKS:.*]] step %c64{{.*}} iter_args
 // CHECK-COUNT-2: memref.load
+// CHECK-NOT: arith.addf
+// CHECK: %[[NEXT:.*]] = arith.addi %{{.*}}, %c32
+// CHECK: %[[EXISTS:.*]] = arith.cmpi ult, %[[NEXT]], %[[CHUNKS]]
+// CHECK: arith.select %[[EXISTS]], %[[NEXT]]
+// CHECK-COUNT-2: memref.load
+// CHECK-COUNT-4: arith.addf
+// CHECK: arith.select %[[EXISTS]]
 // CHECK: scf.for
 // CHECK: gpu.shuffle  xor %{{.*}}, %{{.*}}, %{{.*}} : f32
 // CHECK-COUNT-4: gpu.shuffle  xor

@@ -332,14 +332,14 @@ func.func @section_indexer_topk() {
   %m126 = bufferization.to_buffer %sel123 : tensor<3x2x4xi32> to memref<3x2x4xi32>
   %u127 = memref.cast %m126 : memref<3x2x4xi32> to memref<*xi32>
   call @printMemrefI32(%u127) : (memref<*xi32>) -> ()
-  // selection: descending score, ties to the lower index, -1 padding
+  // selection: the largest scores (ties to the lower index) in index order, -1 padding
   // CHECK: sizes = [3, 2, 4]
   // CHECK-NEXT: [-1,{{ +}}-1,{{ +}}-1,{{ +}}-1]
   // CHECK-NEXT: [0,{{ +}}-1,{{ +}}-1,{{ +}}-1]
   // CHECK-NEXT: [0,{{ +}}1,{{ +}}-1,{{ +}}-1]
-  // CHECK-NEXT: [0,{{ +}}2,{{ +}}1,{{ +}}-1]
-  // CHECK-NEXT: [0,{{ +}}2,{{ +}}1,{{ +}}3]
-  // CHECK-NEXT: [0,{{ +}}2,{{ +}}1,{{ +}}3]
+  // CHECK-NEXT: [0,{{ +}}1,{{ +}}2,{{ +}}-1]
+  // CHECK-NEXT: [0,{{ +}}1,{{ +}}2,{{ +}}3]
+  // CHECK-NEXT: [0,{{ +}}1,{{ +}}2,{{ +}}3]
   return
 }
 

@@ -162,35 +162,44 @@ func.func @indexer_score(%q: tensor<?x?x2x8xf32>, %w: tensor<?x?x2xf32>, %keys: 
   return %s : tensor<?x?x?xf32>
 }
 
-// Per radix pass (8 of 4 key bits): segments of a row (16 digit counts in
-// 4 i64 words, one split count), rows x digits (sums over the segments),
-// rows (the digit, into the state scratch); then the tie cut (segments: the
-// keys equal to T; rows: L by bisection), segments (selected counts),
-// candidates (a selected one writes its index and key at its position in
-// the selection) and slots (an entry's rank among the selection is its
-// slot; slots past kk get -1).
+// Per radix pass (8 of 4 key bits), segments of a row: from the second
+// pass on, the previous pass's digit (a split sum of its 16 digit counts
+// over the segments; segment 0 records it), then the 16 digit counts of the
+// segment (4 i64 words, one split count) into the pass's histogram set;
+// rows: the last digit, into the state scratch; then the tie cut
+// (segments: the keys equal to T; rows: L by bisection), segments (selected
+// counts); then the selection in index order: with 8 or more rows one
+// iteration per segment walks its candidates after the earlier segments'
+// count, else one per candidate counts its position; then slots past kk
+// get -1.
 // CHECK-LABEL: func.func @topk
 // CHECK:       %[[OUT:.*]] = memref.alloc({{.*}}) : memref<?x?x4xi32>
 // CHECK:       %[[STATE:.*]] = memref.alloc({{.*}}) : memref<?x?x4xi32>
-// CHECK:       %[[HIST:.*]] = memref.alloc({{.*}}) : memref<?x?x16x1xi32>
-// CHECK:       %[[TOTALS:.*]] = memref.alloc({{.*}}) : memref<?x?x16xi32>
-// CHECK:       %[[SELI:.*]] = memref.alloc({{.*}}) : memref<?x?x4xi32>
-// CHECK:       %[[SELK:.*]] = memref.alloc({{.*}}) : memref<?x?x4xi32>
+// CHECK:       %[[HIST:.*]] = memref.alloc({{.*}}) : memref<?x?x2x16x1xi32>
+// CHECK:       %[[DECIDED:.*]] = memref.alloc({{.*}}) : memref<?x?x8x2xi32>
 // CHECK-NOT:   memref.alloc
 // CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} step
+// CHECK-NOT:     memref.load %[[HIST]]
 // CHECK:         scf.for {{.*}} -> (i64, i64, i64, i64) {
 // CHECK:         } {ds4.split_reduction = 4 : i64}
 // CHECK-COUNT-16: memref.store %{{.*}}, %[[HIST]]
 // CHECK:         scf.reduce
-// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %{{.*}}, %c16{{.*}}) step
-// CHECK:         scf.for {{.*}} -> (i32) {
-// CHECK:           memref.load %[[HIST]]
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} step
+// CHECK:         scf.for {{.*}} -> (i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32) {
+// CHECK-COUNT-16:  memref.load %[[HIST]]
 // CHECK:         } {ds4.split_reduction = 4 : i64}
-// CHECK:         memref.store %{{.*}}, %[[TOTALS]]
+// CHECK:         scf.if
+// CHECK:           memref.store %{{.*}}, %[[DECIDED]]
+// CHECK:           memref.store %{{.*}}, %[[DECIDED]]
+// CHECK:         scf.for {{.*}} -> (i64, i64, i64, i64) {
+// CHECK:         } {ds4.split_reduction = 4 : i64}
+// CHECK-COUNT-16: memref.store %{{.*}}, %[[HIST]]
+// CHECK-COUNT-6: scf.for {{.*}} -> (i64, i64, i64, i64) {
 // CHECK:       scf.parallel (%{{[^,]*}}, %{{[^)]*}}) = {{.*}} step
-// CHECK-NOT:     split_reduction
-// CHECK:         memref.store %{{.*}}, %[[STATE]]
-// CHECK-COUNT-7: scf.for {{.*}} -> (i64, i64, i64, i64) {
+// CHECK:         scf.if {{.*}} -> (i32, i32, i32) {
+// CHECK:           memref.load %[[DECIDED]]
+// CHECK:           } {ds4.split_reduction = 4 : i64}
+// CHECK-COUNT-3: memref.store %{{.*}}, %[[STATE]]
 // CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} step
 // CHECK:         scf.if
 // CHECK:           scf.for {{.*}} -> (i32) {
@@ -205,20 +214,26 @@ func.func @indexer_score(%q: tensor<?x?x2x8xf32>, %w: tensor<?x?x2xf32>, %keys: 
 // CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} step
 // CHECK:           } {ds4.split_reduction = 4 : i64}
 // CHECK:           memref.store %{{.*}}, %[[HIST]]
-// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %{{.*}}, %c5{{.*}}) step
-// CHECK:         scf.if
-// CHECK:           scf.if
-// CHECK:             } {ds4.split_reduction = 4 : i64}
-// CHECK:             } {ds4.split_reduction = 4 : i64}
-// CHECK:             memref.store %{{.*}}, %[[SELI]]
-// CHECK:             memref.store %{{.*}}, %[[SELK]]
-// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %{{.*}}, %c4{{.*}}) step
-// CHECK:         memref.load %[[SELI]]
-// CHECK:         memref.load %[[SELK]]
-// CHECK:         } {ds4.split_reduction = 4 : i64}
-// CHECK:         memref.store %{{.*}}, %[[OUT]]
+// CHECK:       arith.cmpi uge, %{{.*}}, %c8
+// CHECK:       scf.if
+// CHECK:         scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} step
+// CHECK-NOT:       split_reduction
+// CHECK:           scf.for {{.*}} -> (i32) {
+// CHECK:             memref.load %[[HIST]]
+// CHECK:           scf.for {{.*}} -> (i32) {
+// CHECK:             scf.if
+// CHECK:               memref.store %{{.*}}, %[[OUT]]
 // CHECK:       } else {
-// CHECK:         memref.store %{{.*}}, %[[OUT]]
+// CHECK:         scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %{{.*}}, %c5{{.*}}) step
+// CHECK:           scf.if
+// CHECK:             scf.if
+// CHECK:               } {ds4.split_reduction = 4 : i64}
+// CHECK:               } {ds4.split_reduction = 4 : i64}
+// CHECK:               memref.store %{{.*}}, %[[OUT]]
+// CHECK:       scf.parallel (%{{[^,]*}}, %{{[^,]*}}, %{{[^)]*}}) = {{.*}} to (%{{.*}}, %{{.*}}, %c4{{.*}}) step
+// CHECK-NOT:     split_reduction
+// CHECK:         scf.if
+// CHECK:           memref.store %{{.*}}, %[[OUT]]
 // CHECK:       scf.reduce
 // CHECK-NEXT:  }
 // CHECK-NEXT:  return

@@ -175,3 +175,39 @@ func.func @attention(%q: tensor<?x?x4x64xf32>, %kv: tensor<?x?x64xf32>,
       : (tensor<?x?x4x64xf32>, tensor<?x?x64xf32>, !ds4.state<window, 2x8x64, f32>, !ds4.state<compressed, 2x16x64, f32, ratio = 4>, tensor<?x?x8xi32>, tensor<4xf32>, tensor<?x?xi64>, tensor<?xi32>) -> tensor<?x?x4x64xf32>
   return %o : tensor<?x?x4x64xf32>
 }
+
+// indexer_score: on the GPU always warp tiles (decode included) of 64
+// heads x 32 entries, the heads fitting one tile (16 here). q and every key
+// row are split into 3 bf16 parts (ID = 64: one chunk, 384 mma). A tile
+// wholly past the query's causal limit skips the products (scf.if with the
+// 64 accumulators). The epilogue weighs relu(q . k) per head, adds the
+// lane's heads and then the 8 lanes of an entry (xor 4, 8, 16), and the
+// first lane of the entry stores (-inf past the limit). The CPU keeps one
+// iteration per score.
+// CHECK-LABEL: func.func @indexer
+// CHECK-NOT: ds4.split_reduction
+// CHECK: memref.alloc({{.*}}) : memref<3x?x32xi32>
+// CHECK: gpu.lane_id
+// CHECK: scf.if %{{.*}} -> (f32
+// CHECK-COUNT-384: nvvm.mma.sync
+// CHECK: } else {
+// CHECK: arith.maximumf
+// CHECK: gpu.shuffle  xor %{{.*}}, %c4_i32
+// CHECK: gpu.shuffle  xor %{{.*}}, %c8_i32
+// CHECK: gpu.shuffle  xor %{{.*}}, %c16_i32
+// CHECK: scf.if
+// CHECK: arith.select
+// CHECK: memref.store
+// CHECK: } {ds4.warp_iteration}
+// CHECK-NOT: ds4.split_reduction
+// CHECK: return
+// CPU-LABEL: func.func @indexer
+// CPU-NOT: gpu.
+// CPU: ds4.split_reduction
+// CPU: return
+func.func @indexer(%q: tensor<?x?x16x64xf32>, %w: tensor<?x?x16xf32>, %pos: tensor<?x?xi64>, %slots: tensor<?xi32>,
+                   %keys: !ds4.state<indexer_keys, 2x40x64, f32, ratio = 4>) -> tensor<?x?x40xf32> {
+  %0 = ds4.indexer_score %q, %w keys %keys at %pos slots %slots {scale = 0.088 : f64}
+      : tensor<?x?x16x64xf32>, tensor<?x?x16xf32>, !ds4.state<indexer_keys, 2x40x64, f32, ratio = 4>, tensor<?x?xi64>, tensor<?xi32> -> tensor<?x?x40xf32>
+  return %0 : tensor<?x?x40xf32>
+}

@@ -13,7 +13,8 @@ semantics (the doc comment of TopKLowering, lowering/cpu/TopkToLoops.cpp):
 
 The rows hold ties at the cut, NaNs (both signs, payloads), +-inf, +-0.0, subnormals, rows
 with count 0, k > count, all-equal and all-NaN rows, N that is no multiple of 4 or 32, and
-rows over several of the lowering's segments (2048 candidates).
+rows over several of the lowering's segments (256 candidates), placed both ways (fewer
+than 8 rows: one iteration per candidate; more: one per segment).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def cases():
     pos = np.array([[300, 150, 20, 3, 12, 299, 64, 2],
                     [300, 299, 64, 301, 300, 300, 300, 2]], dtype=np.int64)
     out.append(("ties", s, pos, 13, 1))
-    # Several segments of the lowering (2048 candidates each; N = 5001 ends in a
+    # Several segments of the lowering (256 candidates each; N = 5001 ends in a
     # partial one): normals, normals with specials, few distinct values (equal keys at
     # the cut across segments), all equal, sparse ties whose cut lies in a later
     # segment, all NaN; counts at and next to segment boundaries.
@@ -84,6 +85,9 @@ def cases():
     s[0, 7, :] = np.round(s[0, 7, :] * 4) / 4
     pos = 4 * np.array([[N, N, N, N, N, N, 2048, 2049]], dtype=np.int64) - 1
     out.append(("segments", s, pos, 64, 4))
+    # The same rows, fewer than 8 of them (the decode placing).
+    rows = [1, 2, 4, 6]
+    out.append(("segments_few_rows", s[:, rows, :].copy(), pos[:, rows].copy(), 64, 4))
     # k = 1 over two segments.
     N = 2100
     s = rng.choice(np.array([1.0, 1.0, -1.0, np.nan, -np.inf], dtype=f32), size=(1, 4, N))
@@ -105,7 +109,8 @@ def expected(s, pos, k, ratio):
             # Stable descending sort: numbers by value (-0.0 == +0.0), then NaNs; ties by index.
             order = sorted(range(count),
                            key=lambda i: (1, 0.0, i) if np.isnan(row[i]) else (0, -row[i], i))
-            res[b, j, :kk] = order[:kk]
+            # The selection is its first kk; the lowering writes it in index order.
+            res[b, j, :kk] = sorted(order[:kk])
     return res
 
 
