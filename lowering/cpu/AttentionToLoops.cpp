@@ -876,93 +876,206 @@ struct SparseAttentionLowering : BufferLowering<SparseAttentionOp> {
                    ivs);
         });
 
-    // (c) Partial sums over kSlotParts ranges of slots: partial[b, j, h,
-    // part, d] = sum_{slot in part} p_slot kv_slot[d], a thread per channel
-    // (neighbouring threads read neighbouring channels of a row) and enough
-    // threads at decode (64 heads x 512 channels would be only 1024 warps,
-    // each walking 640 slots) -- with fewer than kSlotParts query rows;
-    // prefill has threads enough and takes one part (no 8x buffer).
-    constexpr int64_t kSlotParts = 8;
-    Value fewRows = iCmp(b, arith::CmpIPredicate::ult,
-                         arith::MulIOp::create(b, qDims[0], qDims[1]),
-                         constIndex(b, kSlotParts));
-    Value partsV = arith::SelectOp::create(b, fewRows, constIndex(b, kSlotParts),
-                                           constIndex(b, 1));
-    Value partSize = arith::CeilDivUIOp::create(b, nSlots, partsV);
-    SmallVector<int64_t> partialShape(qShape.begin(), qShape.end());
-    partialShape.insert(partialShape.begin() + 3, ShapedType::kDynamic);
-    SmallVector<Value> partialDims{qDims[0], qDims[1], qDims[2], partsV,
-                                   qDims[3]};
-    Value partial =
-        allocBuffer(b, MemRefType::get(partialShape, f32), partialDims);
-    parallelForEach(b, partialDims, [&](ImplicitLocOpBuilder &b,
-                                        ValueRange ivs) {
-      Value bi = ivs[0], j = ivs[1], h = ivs[2], part = ivs[3], d = ivs[4];
-      Query g = query(b, bi, j);
-      // This part's slots [sLo, sHi).
-      Value sLo = arith::MulIOp::create(b, part, partSize);
-      Value sHi = iMin(b, iAdd(b, sLo, partSize), nSlots);
-      auto maxS = [&](Value x, Value y) {
-        return arith::MaxSIOp::create(b, x, y).getResult();
-      };
-      auto minS = [&](Value x, Value y) {
-        return arith::MinSIOp::create(b, x, y).getResult();
-      };
-      auto weighted = [&](ImplicitLocOpBuilder &b, Value s, Value src,
-                          ValueRange row, Value acc) {
-        Value p = loadF32(b, z, {bi, j, h, s});
-        Value v = loadF32(b, src, concat(row, d));
-        return arith::AddFOp::create(b, acc, arith::MulFOp::create(b, p, v))
-            .getResult();
-      };
-      // Window positions u of this part: slot u - lo in [sLo, sHi).
-      Value uLo = iAdd(b, g.lo, sLo), uHi = iAdd(b, g.lo, sHi);
-      Value o = reduce(b, maxS(g.lo, uLo), minS(g.ringEnd, uHi),
-                       constF32(b, 0.0),
-                       [&](ImplicitLocOpBuilder &b, Value u, Value acc) {
-                         return weighted(b, iSub(b, u, g.lo), window,
-                                         {g.slot, iRem(b, u, W)}, acc);
-                       });
-      o = reduce(b, maxS(g.newBegin, uLo), minS(g.end, uHi), o,
-                 [&](ImplicitLocOpBuilder &b, Value u, Value acc) {
-                   return weighted(b, iSub(b, u, g.lo), kv,
-                                   {bi, iSub(b, u, g.p0)}, acc);
-                 });
-      // Compressed entries m of this part: slot W + m in [sLo, sHi).
-      Value mLo = maxS(zero, iSub(b, sLo, W));
-      Value mHi = minS(g.nCompressed, iSub(b, sHi, W));
-      if (hca) {
-        o = reduce(b, mLo, mHi, o,
-                   [&](ImplicitLocOpBuilder &b, Value m, Value acc) {
-                     return weighted(b, iAdd(b, W, m), entries, {g.slot, m},
-                                     acc);
+    // (c), (d): o = sum over slots of p_slot kv_slot; for prefill on tensor
+    // cores, else per channel.
+    auto perChannelValues = [&](ImplicitLocOpBuilder &b) {
+      // (c) Partial sums over kSlotParts ranges of slots: partial[b, j, h,
+      // part, d] = sum_{slot in part} p_slot kv_slot[d], a thread per channel
+      // (neighbouring threads read neighbouring channels of a row) and enough
+      // threads at decode (64 heads x 512 channels would be only 1024 warps,
+      // each walking 640 slots) -- with fewer than kSlotParts query rows;
+      // prefill has threads enough and takes one part (no 8x buffer).
+      constexpr int64_t kSlotParts = 8;
+      Value fewRows = iCmp(b, arith::CmpIPredicate::ult,
+                           arith::MulIOp::create(b, qDims[0], qDims[1]),
+                           constIndex(b, kSlotParts));
+      Value partsV = arith::SelectOp::create(b, fewRows, constIndex(b, kSlotParts),
+                                             constIndex(b, 1));
+      Value partSize = arith::CeilDivUIOp::create(b, nSlots, partsV);
+      SmallVector<int64_t> partialShape(qShape.begin(), qShape.end());
+      partialShape.insert(partialShape.begin() + 3, ShapedType::kDynamic);
+      SmallVector<Value> partialDims{qDims[0], qDims[1], qDims[2], partsV,
+                                     qDims[3]};
+      Value partial =
+          allocBuffer(b, MemRefType::get(partialShape, f32), partialDims);
+      parallelForEach(b, partialDims, [&](ImplicitLocOpBuilder &b,
+                                          ValueRange ivs) {
+        Value bi = ivs[0], j = ivs[1], h = ivs[2], part = ivs[3], d = ivs[4];
+        Query g = query(b, bi, j);
+        // This part's slots [sLo, sHi).
+        Value sLo = arith::MulIOp::create(b, part, partSize);
+        Value sHi = iMin(b, iAdd(b, sLo, partSize), nSlots);
+        auto maxS = [&](Value x, Value y) {
+          return arith::MaxSIOp::create(b, x, y).getResult();
+        };
+        auto minS = [&](Value x, Value y) {
+          return arith::MinSIOp::create(b, x, y).getResult();
+        };
+        auto weighted = [&](ImplicitLocOpBuilder &b, Value s, Value src,
+                            ValueRange row, Value acc) {
+          Value p = loadF32(b, z, {bi, j, h, s});
+          Value v = loadF32(b, src, concat(row, d));
+          return arith::AddFOp::create(b, acc, arith::MulFOp::create(b, p, v))
+              .getResult();
+        };
+        // Window positions u of this part: slot u - lo in [sLo, sHi).
+        Value uLo = iAdd(b, g.lo, sLo), uHi = iAdd(b, g.lo, sHi);
+        Value o = reduce(b, maxS(g.lo, uLo), minS(g.ringEnd, uHi),
+                         constF32(b, 0.0),
+                         [&](ImplicitLocOpBuilder &b, Value u, Value acc) {
+                           return weighted(b, iSub(b, u, g.lo), window,
+                                           {g.slot, iRem(b, u, W)}, acc);
+                         });
+        o = reduce(b, maxS(g.newBegin, uLo), minS(g.end, uHi), o,
+                   [&](ImplicitLocOpBuilder &b, Value u, Value acc) {
+                     return weighted(b, iSub(b, u, g.lo), kv,
+                                     {bi, iSub(b, u, g.p0)}, acc);
                    });
-      } else if (select) {
-        o = reduce(b, mLo, mHi, o,
-                   [&](ImplicitLocOpBuilder &b, Value m, Value acc) {
-                     std::array<Value, 2> sel = selected(b, bi, j, m);
-                     return ifElse(
-                         b, sel[0],
-                         [&](ImplicitLocOpBuilder &b) {
-                           return weighted(b, iAdd(b, W, m), entries,
-                                           {g.slot, sel[1]}, acc);
-                         },
-                         [&](ImplicitLocOpBuilder &) { return acc; });
+        // Compressed entries m of this part: slot W + m in [sLo, sHi).
+        Value mLo = maxS(zero, iSub(b, sLo, W));
+        Value mHi = minS(g.nCompressed, iSub(b, sHi, W));
+        if (hca) {
+          o = reduce(b, mLo, mHi, o,
+                     [&](ImplicitLocOpBuilder &b, Value m, Value acc) {
+                       return weighted(b, iAdd(b, W, m), entries, {g.slot, m},
+                                       acc);
+                     });
+        } else if (select) {
+          o = reduce(b, mLo, mHi, o,
+                     [&](ImplicitLocOpBuilder &b, Value m, Value acc) {
+                       std::array<Value, 2> sel = selected(b, bi, j, m);
+                       return ifElse(
+                           b, sel[0],
+                           [&](ImplicitLocOpBuilder &b) {
+                             return weighted(b, iAdd(b, W, m), entries,
+                                             {g.slot, sel[1]}, acc);
+                           },
+                           [&](ImplicitLocOpBuilder &) { return acc; });
+                     });
+        }
+        memref::StoreOp::create(b, o, partial, ivs);
+      });
+      // (d) o[b, j, h, d] = the parts added in order.
+      parallelForEach(b, qDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+        Value o = reduce(b, partsV, constF32(b, 0.0),
+                         [&](ImplicitLocOpBuilder &b, Value part, Value acc) {
+                           Value v = memref::LoadOp::create(
+                               b, partial,
+                               ValueRange{ivs[0], ivs[1], ivs[2], part, ivs[3]});
+                           return arith::AddFOp::create(b, acc, v).getResult();
+                         });
+        storeF32(b, o, out, ivs);
+      });
+    };
+    // For prefill: o [H, D] = p [H, slots] x kv_set [slots, D], warp tiles
+    // of 64 heads x 32 channels (p split into bf16 planes, each kv value
+    // into 3 parts as it is gathered; slots that hold nothing read 0).
+    auto tensorCoreValues = [&](ImplicitLocOpBuilder &b) {
+      QueryKeyTiles t;
+      t.q = z;
+      t.qDims = {qDims[0], qDims[1], qDims[2], nSlots};
+      t.d = staticSlots;
+      t.nSlots = D;
+      Query current; // set by atQuery for each warp tile
+      auto atQuery = [&](ImplicitLocOpBuilder &b, Value bi, Value j) {
+        current = query(b, bi, j);
+      };
+      // Channel `d` of the kv rows of slots col .. col + 15 (0 where a slot
+      // holds nothing). W is a multiple of 16, so a run lies wholly in the
+      // window or wholly in the compressed slots: one branch per run, and
+      // inside it selects (both window sources read at clamped rows), no
+      // branch per slot.
+      auto readChannel = [&](ImplicitLocOpBuilder &b, Value bi, Value j,
+                             Value d, Value col, bool masked) {
+        const Query &g = current;
+        Type i1 = b.getI1Type();
+        auto pick = [&](Value valid, Value v) -> Value {
+          return arith::SelectOp::create(b, valid, v, constF32(b, 0.0));
+        };
+        auto windowRun = [&](ImplicitLocOpBuilder &b) {
+          SmallVector<Value> v;
+          for (int64_t c = 0; c < warp_mma::kLaneRun; ++c) {
+            Value u = iAdd(b, g.lo, iAdd(b, col, constIndex(b, c)));
+            Value valid = iCmp(b, arith::CmpIPredicate::ult, u, g.end);
+            Value inRing = iCmp(b, arith::CmpIPredicate::ult, u, g.p0);
+            Value fromKv = arith::AndIOp::create(
+                b, valid, arith::XOrIOp::create(
+                              b, inRing,
+                              arith::ConstantOp::create(
+                                  b, b.getIntegerAttr(i1, 1))));
+            Value ring = loadF32(b, window, {g.slot, iRem(b, u, W), d});
+            Value kvRow =
+                arith::SelectOp::create(b, fromKv, iSub(b, u, g.p0), zero);
+            Value now = loadF32(b, kv, {bi, kvRow, d});
+            v.push_back(
+                pick(valid, arith::SelectOp::create(b, inRing, ring, now)));
+          }
+          return v;
+        };
+        auto compressedRun = [&](ImplicitLocOpBuilder &b) {
+          SmallVector<Value> v;
+          for (int64_t c = 0; c < warp_mma::kLaneRun; ++c) {
+            Value e = iAdd(b, col, constIndex(b, c));
+            Value m = iSub(b, e, W);
+            Value valid, row;
+            if (select) {
+              Value inSlots = iCmp(b, arith::CmpIPredicate::ult, e, nSlots);
+              std::array<Value, 2> sel = selected(
+                  b, bi, j, arith::SelectOp::create(b, inSlots, m, zero));
+              valid = arith::AndIOp::create(b, inSlots, sel[0]);
+              row = arith::SelectOp::create(b, valid, sel[1], zero);
+            } else {
+              valid = iCmp(b, arith::CmpIPredicate::ult, m, g.nCompressed);
+              row = arith::SelectOp::create(b, valid, m, zero);
+            }
+            v.push_back(pick(valid, loadF32(b, entries, {g.slot, row, d})));
+          }
+          return v;
+        };
+        (void)masked; // runs past the slots read 0 through `valid`
+        if (!entries)
+          return windowRun(b);
+        return ifElseAll(b, iCmp(b, arith::CmpIPredicate::ult, col, W),
+                         windowRun, compressedRun);
+      };
+      auto epilogue = [&](ImplicitLocOpBuilder &b, Value bi, Value j,
+                          const warp_mma::Lane &lane, Value head0,
+                          Value channel0, ArrayRef<Value> acc) {
+        using namespace warp_mma;
+        for (int64_t i = 0; i < kTilesM; ++i)
+          for (int64_t h = 0; h < 2; ++h) {
+            Value head = laneRow(b, lane, head0, i, h);
+            ifThen(b, iCmp(b, arith::CmpIPredicate::ult, head, qDims[2]),
+                   [&](ImplicitLocOpBuilder &b) {
+                     for (int64_t n = 0; n < kTilesN; ++n)
+                       for (int64_t e = 0; e < 2; ++e) {
+                         Value d = accumulatorOutput(b, lane, channel0, n, e);
+                         ifThen(b, iCmp(b, arith::CmpIPredicate::ult, d, D),
+                                [&](ImplicitLocOpBuilder &b) {
+                                  storeF32(b,
+                                           acc[(i * kTilesN + n) * kAccRegs +
+                                               2 * h + e],
+                                           out, {bi, j, head, d});
+                                });
+                       }
                    });
-      }
-      memref::StoreOp::create(b, o, partial, ivs);
-    });
-    // (d) o[b, j, h, d] = the parts added in order.
-    parallelForEach(b, qDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-      Value o = reduce(b, partsV, constF32(b, 0.0),
-                       [&](ImplicitLocOpBuilder &b, Value part, Value acc) {
-                         Value v = memref::LoadOp::create(
-                             b, partial,
-                             ValueRange{ivs[0], ivs[1], ivs[2], part, ivs[3]});
-                         return arith::AddFOp::create(b, acc, v).getResult();
-                       });
-      storeF32(b, o, out, ivs);
-    });
+          }
+      };
+      t.atQuery = atQuery;
+      t.readSlot = readChannel;
+      t.epilogue = epilogue;
+      emitQueryKeyTiles(b, t);
+    };
+    if (options.tensorCores && !ShapedType::isDynamic(staticD) &&
+        !ShapedType::isDynamic(staticSlots) &&
+        staticW % warp_mma::kLaneRun == 0) {
+      Value prefill = iCmp(b, arith::CmpIPredicate::uge,
+                           arith::MulIOp::create(b, qDims[0], qDims[1]),
+                           constIndex(b, kTensorCoreQueries));
+      ifThenElse(b, prefill, tensorCoreValues, perChannelValues);
+    } else {
+      perChannelValues(b);
+    }
     rewriter.replaceOp(op, out);
     return success();
   }

@@ -151,7 +151,12 @@ func.func @grouped(%x: tensor<?x?x4x64xf32>, %w: tensor<128x64xbf16>) -> tensor<
 // entries): with at least 8 query rows the logits are warp tiles of 64 heads
 // x 32 slots. q is split into 3 bf16 planes (D = 64: 32 pairs) and so is
 // every kv row as it is read (f32 state): 6 products of parts per k-step,
-// 384 mma per chunk. Unused slots get -inf.
+// 384 mma per chunk. Unused slots get -inf. Then, after the softmax, the
+// values: o [heads, D] = p [heads, slots] x kv_set [slots, D], warp tiles
+// of 64 heads x 32 channels: p split into planes (W + k = 24 slots: one
+// masked chunk, 32 pairs), the kv channel of 16 slots gathered per run
+// (W = 16: a run is all window -- both sources read, selected -- or all
+// compressed), 384 mma, o stored by the epilogue. Decode keeps the loops.
 // CHECK-LABEL: func.func @attention
 // CHECK: arith.cmpi uge, %{{.*}}, %c8
 // CHECK: scf.if
@@ -166,13 +171,29 @@ func.func @grouped(%x: tensor<?x?x4x64xf32>, %w: tensor<128x64xbf16>) -> tensor<
 // CHECK: } else {
 // CHECK-NOT: nvvm.mma.sync
 // CHECK: ds4.split_reduction
+// CHECK: math.exp
+// CHECK: arith.divf
+// CHECK: arith.cmpi uge, %{{.*}}, %c8
+// CHECK: scf.if
+// CHECK: memref.alloc({{.*}}) : memref<3x?x32xi32>
+// CHECK: gpu.lane_id
+// CHECK: scf.if %{{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK: arith.remui
+// CHECK: } else {
+// CHECK: arith.cmpi sge
+// CHECK-COUNT-384: nvvm.mma.sync
+// CHECK: memref.store
+// CHECK: } {ds4.warp_iteration}
+// CHECK: } else {
+// CHECK-NOT: nvvm.mma.sync
+// CHECK: return
 func.func @attention(%q: tensor<?x?x4x64xf32>, %kv: tensor<?x?x64xf32>,
-                     %win: !ds4.state<window, 2x8x64, f32>,
+                     %win: !ds4.state<window, 2x16x64, f32>,
                      %e: !ds4.state<compressed, 2x16x64, f32, ratio = 4>,
                      %sel: tensor<?x?x8xi32>, %sink: tensor<4xf32>,
                      %pos: tensor<?x?xi64>, %slots: tensor<?xi32>) -> tensor<?x?x4x64xf32> {
   %o = ds4.sparse_attention %q, %kv window %win entries %e select %sel sink %sink at %pos slots %slots {scale = 0.125 : f64}
-      : (tensor<?x?x4x64xf32>, tensor<?x?x64xf32>, !ds4.state<window, 2x8x64, f32>, !ds4.state<compressed, 2x16x64, f32, ratio = 4>, tensor<?x?x8xi32>, tensor<4xf32>, tensor<?x?xi64>, tensor<?xi32>) -> tensor<?x?x4x64xf32>
+      : (tensor<?x?x4x64xf32>, tensor<?x?x64xf32>, !ds4.state<window, 2x16x64, f32>, !ds4.state<compressed, 2x16x64, f32, ratio = 4>, tensor<?x?x8xi32>, tensor<4xf32>, tensor<?x?xi64>, tensor<?xi32>) -> tensor<?x?x4x64xf32>
   return %o : tensor<?x?x4x64xf32>
 }
 
