@@ -884,13 +884,16 @@ struct SparseAttentionLowering : BufferLowering<SparseAttentionOp> {
       // (neighbouring threads read neighbouring channels of a row) and enough
       // threads at decode (64 heads x 512 channels would be only 1024 warps,
       // each walking 640 slots) -- with fewer than kSlotParts query rows;
-      // prefill has threads enough and takes one part (no 8x buffer).
+      // prefill has threads enough and takes one part (no 8x buffer). (More
+      // parts do not help long contexts: 65 parts of 128 slots for an HCA
+      // layer at 1M tokens measured 0.162 ms against 0.140 ms for 8, each
+      // head re-reading the kv rows from L2 either way.)
       constexpr int64_t kSlotParts = 8;
       Value fewRows = iCmp(b, arith::CmpIPredicate::ult,
                            arith::MulIOp::create(b, qDims[0], qDims[1]),
                            constIndex(b, kSlotParts));
-      Value partsV = arith::SelectOp::create(b, fewRows, constIndex(b, kSlotParts),
-                                             constIndex(b, 1));
+      Value partsV = arith::SelectOp::create(
+          b, fewRows, constIndex(b, kSlotParts), constIndex(b, 1));
       Value partSize = arith::CeilDivUIOp::create(b, nSlots, partsV);
       SmallVector<int64_t> partialShape(qShape.begin(), qShape.end());
       partialShape.insert(partialShape.begin() + 3, ShapedType::kDynamic);

@@ -118,13 +118,7 @@ void lowering::emitTensorCoreAttentionLogits(ImplicitLocOpBuilder &b,
         });
       }
   };
-  QueryKeyTiles t;
-  t.q = a.q;
-  t.qDims = a.qDims;
-  t.d = a.d;
-  t.nSlots = a.nSlots;
-  t.atQuery = a.atQuery;
-  t.readSlot = a.readSlot;
+  QueryKeyTiles t = a;
   t.epilogue = epilogue;
   emitQueryKeyTiles(b, t);
 }

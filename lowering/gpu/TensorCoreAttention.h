@@ -53,18 +53,11 @@ struct QueryKeyTiles {
 /// The scf.parallel over (B, S, head tiles, slot tiles) of warp tiles.
 void emitQueryKeyTiles(ImplicitLocOpBuilder &b, const QueryKeyTiles &t);
 
-struct AttentionLogits {
-  Value q; // [B, S, H, D] f32
-  SmallVector<Value> qDims;
-  int64_t d = 0; // D (static)
-  Value nSlots;  // slots per query
-  Value z;       // [B, S, H, slots] f32, the result
-  Value scale;   // f32
-  /// As QueryKeyTiles.
-  function_ref<void(ImplicitLocOpBuilder &, Value bi, Value j)> atQuery;
-  function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value bi, Value j,
-                                  Value slot, Value col, bool masked)>
-      readSlot;
+/// The tiles of QueryKeyTiles (q, the slots, atQuery, readSlot; its
+/// epilogue is the logits' own) and where the logits go.
+struct AttentionLogits : QueryKeyTiles {
+  Value z;     // [B, S, H, slots] f32, the result
+  Value scale; // f32
   /// Whether slot `slot` (< nSlots) of query (bi, j) holds an entry.
   function_ref<Value(ImplicitLocOpBuilder &, Value bi, Value j, Value slot)>
       slotUsed;
