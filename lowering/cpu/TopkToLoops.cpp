@@ -2,9 +2,9 @@
 //
 // The indexer's top-k selection (`_indexer_select` of
 // test/reference/ds4ref/model.py) as scf loops: a per-row threshold found by
-// bisection over order-preserving integer keys, then one rank count per
-// selected candidate. Every count over a row is a split reduction
-// (ds4.split_reduction: a warp per iteration on the GPU).
+// a radix search over order-preserving integer keys, then the selected
+// candidates placed in index order. The counts over a row are split
+// reductions (ds4.split_reduction: a warp per iteration on the GPU).
 //
 //===----------------------------------------------------------------------===//
 

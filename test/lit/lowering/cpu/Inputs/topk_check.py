@@ -4,7 +4,7 @@ semantics (the doc comment of TopKLowering, lowering/cpu/TopkToLoops.cpp):
 
   count = min((t+1) // ratio, N), kk = min(k, count): the first kk indices of the stable
   descending sort of scores[b, j, :count] (ties to the lower index; NaN after every number,
-  among themselves by index; -0.0 == +0.0), then -1 up to k.
+  among themselves by index; -0.0 == +0.0), written in index order, then -1 up to k.
 
   topk_check.py cases        one function per case, @case_NAME(scores, positions)
   topk_check.py link BUF     BUF (the cases after --ds4-cpu-bufferize) plus the inputs as
