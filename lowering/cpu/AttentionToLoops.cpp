@@ -748,6 +748,14 @@ struct SparseAttentionLowering : BufferLowering<SparseAttentionOp> {
                      : windowSlot(b);
     };
 
+    // The query of the warp tile being built (tensor-core logits and
+    // values): atQuery computes its entry set once per tile, and the tile's
+    // slot reads and epilogue use it.
+    Query current;
+    auto atQuery = [&](ImplicitLocOpBuilder &b, Value bi, Value j) {
+      current = query(b, bi, j);
+    };
+
     // (a) Logits: one per (b, j, h, slot); for prefill on tensor cores one
     // warp tile per (b, j, 64 heads, 32 slots).
     auto perSlotLogits = [&](ImplicitLocOpBuilder &b) {
@@ -782,10 +790,6 @@ struct SparseAttentionLowering : BufferLowering<SparseAttentionOp> {
             a.nSlots = nSlots;
             a.z = z;
             a.scale = scale;
-            Query current; // set by atQuery for each warp tile
-            auto atQuery = [&](ImplicitLocOpBuilder &b, Value bi, Value j) {
-              current = query(b, bi, j);
-            };
             auto readSlot = [&](ImplicitLocOpBuilder &b, Value bi, Value j,
                                 Value e, Value col, bool masked) {
               const Query &g = current;
@@ -979,10 +983,6 @@ struct SparseAttentionLowering : BufferLowering<SparseAttentionOp> {
       t.qDims = {qDims[0], qDims[1], qDims[2], nSlots};
       t.d = staticSlots;
       t.nSlots = D;
-      Query current; // set by atQuery for each warp tile
-      auto atQuery = [&](ImplicitLocOpBuilder &b, Value bi, Value j) {
-        current = query(b, bi, j);
-      };
       // Channel `d` of the kv rows of slots col .. col + 15 (0 where a slot
       // holds nothing). W is a multiple of 16, so a run lies wholly in the
       // window or wholly in the compressed slots: one branch per run, and

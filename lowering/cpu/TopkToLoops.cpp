@@ -55,24 +55,6 @@ Value countOf(ImplicitLocOpBuilder &b, Value cond) {
   return arith::ExtUIOp::create(b, b.getI32Type(), cond);
 }
 
-/// if (cond) thenBody() else elseBody().
-void ifThenElse(ImplicitLocOpBuilder &b, Value cond,
-                function_ref<void(ImplicitLocOpBuilder &)> thenBody,
-                function_ref<void(ImplicitLocOpBuilder &)> elseBody) {
-  scf::IfOp::create(
-      b, cond,
-      [&](OpBuilder &nested, Location loc) {
-        ImplicitLocOpBuilder ib(loc, nested);
-        thenBody(ib);
-        scf::YieldOp::create(ib);
-      },
-      [&](OpBuilder &nested, Location loc) {
-        ImplicitLocOpBuilder ib(loc, nested);
-        elseBody(ib);
-        scf::YieldOp::create(ib);
-      });
-}
-
 /// Candidates per segment: the radix histograms and the selection's
 /// positions are counted per segment of a row, so that a row's counts
 /// spread over many parallel iterations (one warp each on the GPU: a
