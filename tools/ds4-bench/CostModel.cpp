@@ -1,6 +1,7 @@
 #include "tools/ds4-bench/CostModel.h"
 
 #include "runtime/support/Json.h"
+#include "tools/ds4-bench/Components.h"
 
 #include <algorithm>
 #include <string>
@@ -36,6 +37,14 @@ bool isExpertStack(const artifact::Weight &w) {
 }
 
 } // namespace
+
+void StepCost::add(const std::string &component, double b, double f) {
+  bytes += b;
+  flops += f;
+  Cost &c = components[component];
+  c.bytes += b;
+  c.flops += f;
+}
 
 Expected<CostModel> CostModel::fromArtifact(const artifact::Artifact &artifact) {
   const artifact::Model &m = artifact.model();
@@ -74,22 +83,22 @@ StepCost CostModel::step(int64_t batch, int64_t tokens, int64_t context) const {
   const double n = double(batch * tokens);
   for (const artifact::Weight *w : *model_->weights()) {
     std::string name = w->name()->str();
+    std::string part = componentOfWeight(name);
     double experts = double(std::max<int64_t>(1, w->experts()));
     double perExpert = double(w->bytes()) / experts;
     if (name == "embed.weight") {
-      cost.bytes += n * double(w->shape()->Get(1)) * elementBytes(*w);
-      continue; // a gather, no FLOPs
+      // A gather, no FLOPs.
+      cost.add(part, n * double(w->shape()->Get(1)) * elementBytes(*w), 0);
+      continue;
     }
     if (isExpertStack(*w)) {
       double touched = std::min(experts, n * double(activated));
-      cost.bytes += touched * perExpert;
-      cost.flops += 2 * n * double(activated) * elements(*w);
+      cost.add(part, touched * perExpert, 2 * n * double(activated) * elements(*w));
       continue;
     }
-    cost.bytes += double(w->bytes());
     // Vectors (norm weights, biases, sinks) cost no matrix FLOPs worth counting.
-    if (w->shape()->size() >= 2)
-      cost.flops += 2 * n * elements(*w) * experts;
+    cost.add(part, double(w->bytes()),
+             w->shape()->size() >= 2 ? 2 * n * elements(*w) * experts : 0);
   }
   // Attention state, per sequence: what a query must read at `context` (+ its new tokens).
   const double f32 = 4;
@@ -98,29 +107,29 @@ StepCost CostModel::step(int64_t batch, int64_t tokens, int64_t context) const {
     double end = double(context + tokens);
     switch (st->kind()) {
     case artifact::StateKind_window:
-      cost.bytes += batch * double(st->fixed_rows()) * width * f32;
-      cost.flops += 4 * batch * double(tokens) * double(heads * headDim) * double(window);
+      cost.add("attention", batch * double(st->fixed_rows()) * width * f32,
+               4 * batch * double(tokens) * double(heads * headDim) * double(window));
       break;
     case artifact::StateKind_compressor:
-      cost.bytes += batch * double(st->fixed_rows()) * width * f32;
+      cost.add("compression_indexer", batch * double(st->fixed_rows()) * width * f32, 0);
       break;
     case artifact::StateKind_indexer_keys: {
       double entries = end / double(st->ratio());
-      cost.bytes += batch * entries * width * f32;
       // Scores of every entry for every query token (causal: about half on average).
       double perQuery = tokens > 1 ? entries / 2 + double(context) / double(st->ratio()) / 2
                                    : entries;
-      cost.flops += 2 * batch * double(tokens) * perQuery * double(indexHeads * indexHeadDim);
+      cost.add("compression_indexer", batch * entries * width * f32,
+               2 * batch * double(tokens) * perQuery * double(indexHeads * indexHeadDim));
       break;
     }
     case artifact::StateKind_compressed: {
       double entries = end / double(st->ratio());
       bool sparse = st->ratio() == 4;
-      double read = sparse ? std::min(entries, double(topk) * std::max<double>(1, tokens))
-                           : entries;
-      cost.bytes += batch * read * width * f32;
+      double read =
+          sparse ? std::min(entries, double(topk) * std::max<double>(1, tokens)) : entries;
       double keys = sparse ? std::min(entries, double(topk)) : entries;
-      cost.flops += 4 * batch * double(tokens) * double(heads * headDim) * keys;
+      cost.add("attention", batch * read * width * f32,
+               4 * batch * double(tokens) * double(heads * headDim) * keys);
       break;
     }
     default:

@@ -15,6 +15,9 @@
 // and values), keys = window + selected or all compressed entries, plus the indexer's
 // 2 x index_n_heads x index_head_dim per compressed entry. Causal prefill counts each token's
 // own context.
+// Each byte and FLOP is also booked to the component that moves or computes it
+// (Components.h): weights by name, the window and compressed entries to attention, the
+// indexer keys and compressor state to compression_indexer.
 #ifndef DS4_TOOLS_DS4_BENCH_COSTMODEL_H
 #define DS4_TOOLS_DS4_BENCH_COSTMODEL_H
 
@@ -22,13 +25,21 @@
 #include "runtime/support/Status.h"
 
 #include <cstdint>
+#include <map>
+#include <string>
 
 namespace ds4 {
 namespace bench {
 
-struct StepCost {
+struct Cost {
   double bytes = 0;
   double flops = 0;
+};
+
+struct StepCost : Cost {
+  /// The same totals split by component (Components.h); absent: none.
+  std::map<std::string, Cost> components;
+  void add(const std::string &component, double bytes, double flops);
 };
 
 class CostModel {

@@ -12,9 +12,15 @@
 // rows, so a 1M-token context needs no 1M-token prefill). --kernels adds one profiled run per
 // step and a per-kernel table. --torch reads ds4-bench-torch's JSON (the same steps in
 // transformers on the same GPU) and prints the speedup: median over median, and transformers'
-// fastest sample over ds4's median ("vs fastest", the conservative one).
+// fastest sample over ds4's median ("vs fastest", the conservative one). With --kernels, each
+// step also gets a table by component (Components.h): ds4's kernel time, its bytes and FLOPs
+// from the cost model with the achieved rates and roofline fractions, and, when the torch file
+// has them, transformers' kernel time of the same component and the ratio. Both sides' kernel
+// times come from one profiled call (ds4: device events around each launch, which adds a few
+// microseconds per launch to ds4's side; transformers: the profiler's kernel durations).
 #include "runtime/session/Session.h"
 #include "runtime/support/Json.h"
+#include "tools/ds4-bench/Components.h"
 #include "tools/ds4-bench/CostModel.h"
 
 #include <algorithm>
@@ -104,9 +110,22 @@ std::string opOf(const std::string &kernel) {
   return at == std::string::npos ? s : s.substr(0, at);
 }
 
+/// Launches and milliseconds per component, from the kernels of one profiled run.
+std::map<std::string, std::pair<int64_t, double>>
+byComponent(const std::vector<session::KernelTiming> &kernels) {
+  std::map<std::string, std::pair<int64_t, double>> parts;
+  for (const session::KernelTiming &k : kernels) {
+    auto &p = parts[bench::componentOfOp(opOf(k.name))];
+    p.first += k.launches;
+    p.second += k.milliseconds;
+  }
+  return parts;
+}
+
 struct Row {
   std::string step, shape;
   double ms = 0, bytes = 0, flops = 0;
+  bench::StepCost cost;
   std::vector<double> samples;
   std::vector<session::KernelTiming> kernels;
 };
@@ -175,8 +194,9 @@ int main(int argc, char **argv) {
     return fail("--weights=DIR is required");
   o.artifact = positional[0];
 
-  // Per step, transformers' median and fastest sample.
+  // Per step, transformers' median and fastest sample, and its kernel ms per component.
   std::map<std::string, std::pair<double, double>> torchMs;
+  std::map<std::string, std::map<std::string, double>> torchParts;
   if (!o.torchJson.empty()) {
     std::ifstream in(o.torchJson);
     std::stringstream text;
@@ -195,6 +215,10 @@ int main(int argc, char **argv) {
           if (v.isNumber())
             fastest = std::min(fastest, v.asDouble());
       torchMs[m.key] = {ms->asDouble(), fastest};
+      if (const json::Value *parts = m.value.find("components"); parts && parts->isObject())
+        for (const json::Member &p : parts->asObject())
+          if (const json::Value *pms = p.value.find("ms"); pms && pms->isNumber())
+            torchParts[m.key][p.key] = pms->asDouble();
     }
   }
 
@@ -240,6 +264,50 @@ int main(int argc, char **argv) {
                 "time ms", "GB/s", "%BW", "TFLOP/s", "%FLOP", "torch ms", "speedup",
                 "vs fastest");
   };
+  // Per component: ds4's kernel time against the cost model's bytes and FLOPs of that
+  // component, and transformers' kernel time of it.
+  auto printComponents = [&](const Row &r) {
+    std::map<std::string, std::pair<int64_t, double>> mine = byComponent(r.kernels);
+    auto torchIt = torchParts.find(r.step);
+    const std::map<std::string, double> none;
+    const std::map<std::string, double> &theirs =
+        torchIt == torchParts.end() ? none : torchIt->second;
+    std::vector<std::string> names;
+    for (const bench::Component &c : bench::components())
+      names.push_back(c.name);
+    for (auto &[name, ms] : theirs) // e.g. transformers' "unattributed"
+      if (std::find(names.begin(), names.end(), name) == names.end())
+        names.push_back(name);
+    std::printf("    components of %s (kernel time of one profiled run; torch: transformers' "
+                "kernels of the same part):\n",
+                r.step.c_str());
+    std::printf("      %-20s %8s %10s %10s %7s %10s %7s %10s %10s\n", "component", "launches",
+                "ds4 ms", "GB/s", "%BW", "TFLOP/s", "%FLOP", "torch ms", "torch/ds4");
+    for (const std::string &name : names) {
+      auto m = mine.find(name);
+      auto t = theirs.find(name);
+      auto c = r.cost.components.find(name);
+      if (m == mine.end() && t == theirs.end())
+        continue;
+      double ms = m == mine.end() ? 0 : m->second.second;
+      std::printf("      %-20s %8lld %10.3f", name.c_str(),
+                  (long long)(m == mine.end() ? 0 : m->second.first), ms);
+      if (c != r.cost.components.end() && ms > 0) {
+        double gbs = c->second.bytes / (ms * 1e-3) / 1e9;
+        double tflops = c->second.flops / (ms * 1e-3) / 1e12;
+        std::printf(" %10.1f %6.1f%% %10.3f %6.1f%%", gbs, 100 * gbs / *bw, tflops,
+                    peak > 0 ? 100 * tflops / peak : 0.0);
+      } else {
+        std::printf(" %10s %7s %10s %7s", "-", "-", "-", "-");
+      }
+      if (t != theirs.end() && ms > 0)
+        std::printf(" %10.3f %9.2fx\n", t->second, t->second / ms);
+      else if (t != theirs.end())
+        std::printf(" %10.3f %10s\n", t->second, "-");
+      else
+        std::printf(" %10s %10s\n", "-", "-");
+    }
+  };
   auto printRow = [&](const Row &r) {
     double gbs = r.bytes / (r.ms * 1e-3) / 1e9;
     double tflops = r.flops / (r.ms * 1e-3) / 1e12;
@@ -273,9 +341,16 @@ int main(int argc, char **argv) {
       for (auto &[op, e] : sorted)
         std::printf("      %-26s %6lld launches %10.3f ms %6.1f%%\n", op.c_str(),
                     (long long)e.first, e.second, total > 0 ? 100 * e.second / total : 0.0);
+      printComponents(r);
     }
     std::fflush(stdout);
   };
+  if (o.kernels) {
+    std::printf("components (ds4 ops in each):");
+    for (const bench::Component &c : bench::components())
+      std::printf(" %s = %s;", c.name, c.ops);
+    std::printf("\n");
+  }
   printHeader();
 
   auto measure = [&](Row &row, auto &&once) -> Status {
@@ -308,9 +383,9 @@ int main(int argc, char **argv) {
     Row row;
     row.step = "decode@" + std::to_string(ctx);
     row.shape = std::to_string(o.batch) + " x 1 token, context " + std::to_string(ctx);
-    bench::StepCost c = cost->step(o.batch, 1, ctx);
-    row.bytes = c.bytes;
-    row.flops = c.flops;
+    row.cost = cost->step(o.batch, 1, ctx);
+    row.bytes = row.cost.bytes;
+    row.flops = row.cost.flops;
     std::fprintf(stderr, "ds4-bench: %s (synthesizing the context) ...\n", row.step.c_str());
     std::vector<int32_t> slots(size_t(o.batch));
     for (int64_t b = 0; b < o.batch; ++b) {
@@ -336,9 +411,9 @@ int main(int argc, char **argv) {
     Row row;
     row.step = "prefill-" + std::to_string(n);
     row.shape = "1 x " + std::to_string(n) + " tokens";
-    bench::StepCost c = cost->step(1, n, 0);
-    row.bytes = c.bytes;
-    row.flops = c.flops;
+    row.cost = cost->step(1, n, 0);
+    row.bytes = row.cost.bytes;
+    row.flops = row.cost.flops;
     std::fprintf(stderr, "ds4-bench: %s ...\n", row.step.c_str());
     Status st = measure(row, [&] {
       Status r = s.reset(0);
@@ -370,7 +445,17 @@ int main(int argc, char **argv) {
         out << (j ? ", " : "") << "{\"name\": " << json::quote(r.kernels[j].name)
             << ", \"launches\": " << r.kernels[j].launches
             << ", \"ms\": " << r.kernels[j].milliseconds << "}";
-      out << "]}";
+      out << "], \"components\": {";
+      bool first = true;
+      for (auto &[name, e] : byComponent(r.kernels)) {
+        auto c = r.cost.components.find(name);
+        out << (first ? "" : ", ") << json::quote(name) << ": {\"launches\": " << e.first
+            << ", \"ms\": " << e.second
+            << ", \"bytes\": " << (c == r.cost.components.end() ? 0 : c->second.bytes)
+            << ", \"flops\": " << (c == r.cost.components.end() ? 0 : c->second.flops) << "}";
+        first = false;
+      }
+      out << "}}";
     }
     out << "\n }\n}\n";
     if (!out)

@@ -19,3 +19,5 @@ for line in open(table):
 steps = json.load(open(out))["steps"]
 assert all(s["ms"] > 0 and len(s["samples"]) == 3 for s in steps.values()), steps
 print("json steps:", " ".join(sorted(steps)))
+print("json components:", ", ".join(f"{k} {' '.join(sorted(v['components']))}"
+                                    for k, v in sorted(steps.items())))
