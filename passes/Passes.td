@@ -34,6 +34,29 @@ def Ds4Cleanup : Pass<"ds4-cleanup"> {
   ];
 }
 
+def Ds4FuseLinears : Pass<"ds4-fuse-linears"> {
+  let summary = "Fuse sibling ds4.linear ops (one activation, several weights) into ds4.multi_linear";
+  let description = [{
+    The `fused` phase's first fusion. Every group of `ds4.linear` ops of one
+    block that read the same `x` with the same `act_quant` (the attention
+    block's `wq_a`, `wkv`, compressor, indexer and weight projections all
+    read the normed hidden state) becomes one `ds4.multi_linear` placed at
+    the first of them; `ds4.weight` references defined later are moved up
+    to it (they have no operands). The fusion is free: each output is
+    computed as its linear computes it (the lowering runs the same
+    reduction per output), so results are unchanged bit for bit. What it
+    saves: the activation is rounded once per group (deploy mode), and a
+    decode step launches one kernel per group instead of one per weight,
+    with the outputs of all of them to spread over the GPU.
+
+    `ds4-compile --ds4-disable=fuse-linears` skips it.
+  }];
+  let options = [
+    Option<"minGroup", "min-group", "unsigned", /*default=*/"2",
+           "Fuse groups of at least this many linears">
+  ];
+}
+
 def Ds4WeightsToArgs : Pass<"ds4-weights-to-args", "ModuleOp"> {
   let summary = "Turn ds4.weight references into entry-point arguments";
   let description = [{

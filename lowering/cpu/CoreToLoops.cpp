@@ -130,115 +130,188 @@ static SmallVector<Value> rowIndex(ValueRange prefix, Value last) {
 /// decoded once for all of them (prefill), not once per row.
 static constexpr int64_t kRowTile = 8;
 
-/// y[row..., o] = sum_{i < k} xRow(row, i) * W[o, i] for o < out, in f32,
-/// for every row of `rowDims`. `xRow` reads one (already rounded)
-/// activation value of a row. Each sum is a split reduction over i (a warp
-/// per output on the GPU, its lanes reading neighbouring weights). With
-/// fewer than kRowTile rows (decode) one scf.parallel over rows x outputs;
-/// otherwise (prefill) one over row tiles x outputs, each iteration
-/// carrying kRowTile sums that share every weight load. Both add each sum's
-/// terms in the same order, so the choice never changes a result. With
-/// tensor cores the prefill branch is warp tiles of mma.sync instead, the
-/// activations split into `terms` bf16 parts (1 where xRow is exact in
-/// bf16); its sums are then added in the tensor cores' order.
-static void emitRowsTimesWeightT(
-    ImplicitLocOpBuilder &b, const WeightAccess &w, int64_t out, int64_t k,
-    Value result, ArrayRef<Value> rowDims, const LoopLoweringOptions &options,
-    int64_t terms,
+/// One product of the rows with a weight: W [out, k] and the buffer its
+/// sums go to (rows x out).
+struct Projection {
+  WeightAccess w;
+  int64_t out;
+  Value result;
+};
+
+/// The per-output sum of one projection: y[row, o] = sum_i xRow(row, i) *
+/// W[o, i], a split reduction over i (a warp per output on the GPU, its
+/// lanes reading neighbouring weights).
+static void emitOutputSum(
+    ImplicitLocOpBuilder &b, const Projection &p, int64_t k, ValueRange row,
+    Value o,
+    function_ref<Value(ImplicitLocOpBuilder &, ValueRange, Value)> xRow) {
+  Value acc =
+      splitReduce(b, constIndex(b, k), constF32(b, 0.0), weightLaneChunk(p.w),
+                  [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
+                    Value prod = arith::MulFOp::create(
+                        b, xRow(b, row, i), loadWeight(b, p.w, {o, i}));
+                    return arith::AddFOp::create(b, acc, prod);
+                  });
+  storeF32(b, acc, p.result, rowIndex(row, o));
+}
+
+/// y_j[row..., o] = sum_{i < k} xRow(row, i) * W_j[o, i] for every
+/// projection j and o < out_j, in f32, for every row of `rowDims`. `xRow`
+/// reads one (already rounded) activation value of a row. With fewer than
+/// kRowTile rows (decode) one scf.parallel over rows x the outputs of all
+/// projections, each iteration one output's split reduction (of the
+/// projection its index falls in); otherwise (prefill) per projection one
+/// over row tiles x outputs, each iteration carrying kRowTile sums that
+/// share every weight load. Both add each sum's terms in the same order,
+/// so neither the choice nor the grouping of projections ever changes a
+/// result. With tensor cores the prefill branch is warp tiles of mma.sync
+/// instead, the activations split into `terms` bf16 parts (1 where xRow is
+/// exact in bf16); its sums are then added in the tensor cores' order.
+static void emitRowsTimesWeightsT(
+    ImplicitLocOpBuilder &b, ArrayRef<Projection> projections, int64_t k,
+    ArrayRef<Value> rowDims, const LoopLoweringOptions &options, int64_t terms,
     function_ref<Value(ImplicitLocOpBuilder &, ValueRange, Value)> xRow) {
   Value rows = product(b, rowDims);
   Value tiled = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows,
                                       constIndex(b, kRowTile));
-  int64_t chunk = weightLaneChunk(w);
+  auto tiles = [&](ImplicitLocOpBuilder &b, const Projection &proj) {
+    const WeightAccess &w = proj.w;
+    int64_t out = proj.out;
+    Value result = proj.result;
+    int64_t chunk = weightLaneChunk(w);
+    if (options.tensorCores && warp_mma::supportsWeight(w)) {
+      GroupedRowsTimesWeightT p;
+      p.w = w;
+      p.out = out;
+      p.k = k;
+      p.terms = terms;
+      p.rowDims = rowDims;
+      p.rows = rows;
+      auto x = [&](ImplicitLocOpBuilder &b, ValueRange row, Value, Value i) {
+        return xRow(b, row, i);
+      };
+      auto store = [&](ImplicitLocOpBuilder &b, ValueRange row, Value, Value o,
+                       Value sum) {
+        storeF32(b, sum, result, rowIndex(row, o));
+      };
+      p.x = x;
+      p.store = store;
+      emitTensorCoreProducts(b, p);
+      return;
+    }
+    Value tiles = arith::CeilDivUIOp::create(b, rows, constIndex(b, kRowTile));
+    Value last = arith::SubIOp::create(b, rows, constIndex(b, 1));
+    parallelForEach(
+        b, {tiles, constIndex(b, out)},
+        [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+          Value tile = ivs[0], o = ivs[1];
+          // Rows past the end read the last row and are not stored.
+          SmallVector<Value> flat;
+          SmallVector<SmallVector<Value>> row;
+          SmallVector<Value> zerosI(rowDims.size(), constIndex(b, 0));
+          SmallVector<Value> onesI(rowDims.size(), constIndex(b, 1));
+          for (int64_t u = 0; u < kRowTile; ++u) {
+            flat.push_back(arith::AddIOp::create(
+                b, arith::MulIOp::create(b, tile, constIndex(b, kRowTile)),
+                constIndex(b, u)));
+            row.push_back(ds4::delinearize(
+                b, arith::MinUIOp::create(b, flat.back(), last), rowDims,
+                zerosI, onesI));
+          }
+          SmallVector<Value> zeros(kRowTile, constF32(b, 0.0));
+          SmallVector<Value> sums = splitReduce(
+              b, constIndex(b, 0), constIndex(b, k), zeros, chunk,
+              [&](ImplicitLocOpBuilder &b, Value i, ValueRange acc) {
+                Value wv = loadWeight(b, w, {o, i});
+                SmallVector<Value> next;
+                for (int64_t u = 0; u < kRowTile; ++u)
+                  next.push_back(arith::AddFOp::create(
+                      b, acc[u],
+                      arith::MulFOp::create(b, xRow(b, row[u], i), wv)));
+                return next;
+              });
+          for (int64_t u = 0; u < kRowTile; ++u) {
+            Value inRange = arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
+                                                  flat[u], rows);
+            scf::IfOp::create(b, inRange, [&](OpBuilder &nb, Location loc) {
+              ImplicitLocOpBuilder b(loc, nb);
+              storeF32(b, sums[u], result, rowIndex(row[u], o));
+              scf::YieldOp::create(b);
+            });
+          }
+        });
+  };
   scf::IfOp::create(
       b, tiled,
       [&](OpBuilder &nested, Location loc) {
         ImplicitLocOpBuilder b(loc, nested);
-        if (options.tensorCores && warp_mma::supportsWeight(w)) {
-          GroupedRowsTimesWeightT p;
-          p.w = w;
-          p.out = out;
-          p.k = k;
-          p.terms = terms;
-          p.rowDims = rowDims;
-          p.rows = rows;
-          auto x = [&](ImplicitLocOpBuilder &b, ValueRange row, Value,
-                       Value i) { return xRow(b, row, i); };
-          auto store = [&](ImplicitLocOpBuilder &b, ValueRange row, Value,
-                           Value o, Value sum) {
-            storeF32(b, sum, result, rowIndex(row, o));
-          };
-          p.x = x;
-          p.store = store;
-          emitTensorCoreProducts(b, p);
-          scf::YieldOp::create(b);
-          return;
-        }
-        Value tiles = arith::CeilDivUIOp::create(b, rows,
-                                                 constIndex(b, kRowTile));
-        Value last = arith::SubIOp::create(b, rows, constIndex(b, 1));
-        parallelForEach(
-            b, {tiles, constIndex(b, out)},
-            [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-              Value tile = ivs[0], o = ivs[1];
-              // Rows past the end read the last row and are not stored.
-              SmallVector<Value> flat;
-              SmallVector<SmallVector<Value>> row;
-              SmallVector<Value> zerosI(rowDims.size(), constIndex(b, 0));
-              SmallVector<Value> onesI(rowDims.size(), constIndex(b, 1));
-              for (int64_t u = 0; u < kRowTile; ++u) {
-                flat.push_back(arith::AddIOp::create(
-                    b, arith::MulIOp::create(b, tile, constIndex(b, kRowTile)),
-                    constIndex(b, u)));
-                row.push_back(ds4::delinearize(
-                    b, arith::MinUIOp::create(b, flat.back(), last), rowDims,
-                    zerosI, onesI));
-              }
-              SmallVector<Value> zeros(kRowTile, constF32(b, 0.0));
-              SmallVector<Value> sums = splitReduce(
-                  b, constIndex(b, 0), constIndex(b, k), zeros, chunk,
-                  [&](ImplicitLocOpBuilder &b, Value i, ValueRange acc) {
-                    Value wv = loadWeight(b, w, {o, i});
-                    SmallVector<Value> next;
-                    for (int64_t u = 0; u < kRowTile; ++u)
-                      next.push_back(arith::AddFOp::create(
-                          b, acc[u],
-                          arith::MulFOp::create(b, xRow(b, row[u], i), wv)));
-                    return next;
-                  });
-              for (int64_t u = 0; u < kRowTile; ++u) {
-                Value inRange = arith::CmpIOp::create(
-                    b, arith::CmpIPredicate::ult, flat[u], rows);
-                scf::IfOp::create(b, inRange, [&](OpBuilder &nb, Location loc) {
-                  ImplicitLocOpBuilder b(loc, nb);
-                  storeF32(b, sums[u], result, rowIndex(row[u], o));
-                  scf::YieldOp::create(b);
-                });
-              }
-            });
+        for (const Projection &p : projections)
+          tiles(b, p);
         scf::YieldOp::create(b);
       },
       [&](OpBuilder &nested, Location loc) {
         ImplicitLocOpBuilder b(loc, nested);
         // One output per warp: grouping outputs (as the routed experts do)
         // measured slower here, most projections having too few outputs
-        // to fill the GPU with a quarter of the warps.
+        // to fill the GPU with a quarter of the warps. Several projections
+        // share the loop (ds4.multi_linear): output o belongs to the one
+        // whose range [start, start + out) holds it.
+        int64_t total = 0;
+        for (const Projection &p : projections)
+          total += p.out;
         parallelForEach(
-            b, concat(rowDims, {constIndex(b, out)}),
+            b, concat(rowDims, {constIndex(b, total)}),
             [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
               ValueRange row = ivs.drop_back();
               Value o = ivs.back();
-              Value acc = splitReduce(
-                  b, constIndex(b, k), constF32(b, 0.0), chunk,
-                  [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
-                    Value prod = arith::MulFOp::create(
-                        b, xRow(b, row, i), loadWeight(b, w, {o, i}));
-                    return arith::AddFOp::create(b, acc, prod);
-                  });
-              storeF32(b, acc, result, ivs);
+              if (projections.size() == 1) {
+                emitOutputSum(b, projections.front(), k, row, o, xRow);
+                return;
+              }
+              // which = the number of projections starting at or before o,
+              // minus one.
+              Value which = constIndex(b, 0);
+              SmallVector<int64_t> cases;
+              SmallVector<int64_t> starts;
+              int64_t start = 0;
+              for (auto [j, p] : llvm::enumerate(projections)) {
+                starts.push_back(start);
+                if (j > 0) {
+                  cases.push_back(int64_t(j) - 1);
+                  Value past = arith::CmpIOp::create(
+                      b, arith::CmpIPredicate::uge, o, constIndex(b, start));
+                  which = arith::AddIOp::create(
+                      b, which,
+                      arith::IndexCastUIOp::create(b, b.getIndexType(), past));
+                }
+                start += p.out;
+              }
+              auto sw = scf::IndexSwitchOp::create(b, TypeRange{}, which, cases,
+                                                   cases.size());
+              auto emitCase = [&](Region &region, size_t j) {
+                Block &block = region.emplaceBlock();
+                ImplicitLocOpBuilder cb(b.getLoc(), &block, block.begin());
+                Value local =
+                    arith::SubIOp::create(cb, o, constIndex(cb, starts[j]));
+                emitOutputSum(cb, projections[j], k, row, local, xRow);
+                scf::YieldOp::create(cb);
+              };
+              for (size_t c = 0; c < cases.size(); ++c)
+                emitCase(sw.getCaseRegions()[c], c);
+              emitCase(sw.getDefaultRegion(), projections.size() - 1);
             });
         scf::YieldOp::create(b);
       });
+}
+
+/// emitRowsTimesWeightsT with one projection.
+static void emitRowsTimesWeightT(
+    ImplicitLocOpBuilder &b, const WeightAccess &w, int64_t out, int64_t k,
+    Value result, ArrayRef<Value> rowDims, const LoopLoweringOptions &options,
+    int64_t terms,
+    function_ref<Value(ImplicitLocOpBuilder &, ValueRange, Value)> xRow) {
+  emitRowsTimesWeightsT(b, Projection{w, out, result}, k, rowDims, options,
+                        terms, xRow);
 }
 
 /// Rope: for every pair i < dims/2 of the last `dims` channels of x,
@@ -359,6 +432,55 @@ struct LinearLowering : BufferLowering<LinearOp> {
                            return loadF32(b, xq, rowIndex(row, i));
                          });
     rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// ds4.multi_linear: the linears of one activation (each as LinearLowering
+/// lowers it) sharing the act_quant copy of x and, in decode, one
+/// scf.parallel over the outputs of every weight.
+struct MultiLinearLowering : BufferLowering<MultiLinearOp> {
+  MultiLinearLowering(TypeConverter &converter, MLIRContext *ctx,
+                      const LoopLoweringOptions &options)
+      : BufferLowering(converter, ctx), options(options) {}
+  LoopLoweringOptions options;
+  LogicalResult
+  matchAndRewrite(MultiLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value x = adaptor.getX();
+    SmallVector<Value> dims = memrefDims(b, x);
+    int64_t in = 0;
+    SmallVector<Projection> projections;
+    SmallVector<Value> results;
+    for (auto [weight, buffer, result] :
+         llvm::zip(op.getWeights(), adaptor.getWeights(), op.getResults())) {
+      auto wType = cast<RankedTensorType>(weight.getType());
+      int64_t out = wType.getShape()[0];
+      in = wType.getShape()[1];
+      SmallVector<Value> outDims(dims);
+      outDims.back() = constIndex(b, out);
+      Value buf = allocBuffer(
+          b, bufferType(cast<RankedTensorType>(result.getType())), outDims);
+      projections.push_back({WeightAccess{buffer, wType}, out, buf});
+      results.push_back(buf);
+    }
+    std::optional<ActQuantAttr> actQuant = op.getActQuant();
+    ArrayRef<Value> rowDims = ArrayRef<Value>(dims).drop_back();
+    Value xq = x;
+    if (actQuant) {
+      auto xType = cast<MemRefType>(x.getType());
+      xq = allocBuffer(b, MemRefType::get(xType.getShape(), b.getF32Type()),
+                       dims);
+      quantizeRows(b, x, xq, rowDims, constIndex(b, in), actQuant->getBlock(),
+                   actQuant->getFormat());
+    }
+    emitRowsTimesWeightsT(
+        b, projections, in, rowDims, options, actQuant ? 1 : 3,
+        [&](ImplicitLocOpBuilder &b, ValueRange row, Value i) {
+          return loadF32(b, xq, rowIndex(row, i));
+        });
+    rewriter.replaceOp(op, results);
     return success();
   }
 };
@@ -703,6 +825,6 @@ void lowering::populateCoreToLoopsPatterns(
   patterns.add<EmbeddingLowering, RmsNormLowering, SwiGluLowering, RopeLowering,
                QuantizeLowering, HadamardLowering>(converter,
                                                    patterns.getContext());
-  patterns.add<LinearLowering, GroupedLinearLowering, LogitsLowering>(
-      converter, patterns.getContext(), options);
+  patterns.add<LinearLowering, MultiLinearLowering, GroupedLinearLowering,
+               LogitsLowering>(converter, patterns.getContext(), options);
 }

@@ -45,7 +45,8 @@ for _root in (os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"), "/usr/lo
 tool_dirs = [config.ds4_tools_dir, config.llvm_tools_dir]
 tools = [ToolSubst("ds4-opt", unresolved="fatal"),
          ToolSubst("ds4-compile", unresolved="fatal"),
-         ToolSubst("ds4-bench", unresolved="fatal")]
+         ToolSubst("ds4-bench", unresolved="fatal"),
+         ToolSubst("ds4-run", unresolved="fatal")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # Executes the `@main` of a module lowered to the LLVM dialect on the host:

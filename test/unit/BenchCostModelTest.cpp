@@ -22,6 +22,7 @@ TEST(BenchComponents, EveryListedOpMapsBack) {
       {"logits", "lm_head"},
       {"linear", "projections"},
       {"grouped_linear", "projections"},
+      {"multi_linear", "projections"},
       {"moe_experts", "routed_experts"},
       {"moe_gate", "moe_glue"},
       {"swiglu", "moe_glue"},

@@ -7,7 +7,7 @@ using namespace ds4::bench;
 const std::vector<Component> &ds4::bench::components() {
   static const std::vector<Component> list = {
       {"lm_head", "logits"},
-      {"projections", "linear, grouped_linear"},
+      {"projections", "linear, multi_linear, grouped_linear"},
       {"routed_experts", "moe_experts"},
       {"moe_glue", "moe_gate, swiglu"},
       {"compression_indexer", "compressor, indexer_score, topk"},

@@ -75,6 +75,11 @@ static cl::opt<std::string>
          cl::init("artifact"));
 static cl::opt<bool> timing("time", cl::desc("Print the time each step took"),
                             cl::init(false));
+static cl::list<std::string>
+    disabled("ds4-disable",
+             cl::desc("Skip an optional optimization (comma-separated): "
+                      "fuse-linears"),
+             cl::CommaSeparated, cl::value_desc("name"));
 
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "ds4-compile") << message << "\n";
@@ -102,6 +107,14 @@ int main(int argc, char **argv) {
     return fail("--precision=" + precision + ": must be exact or deploy");
   if (maxSeqLen <= 0 || maxBatch <= 0)
     return fail("--max-seq-len and --max-batch must be positive");
+  // The optimizations a user can turn off, so the simple path stays one flag
+  // away (../shared/spec/architecture.md).
+  static const char *optional[] = {"fuse-linears"};
+  for (const std::string &name : disabled)
+    if (!llvm::is_contained(optional, llvm::StringRef(name)))
+      return fail("--ds4-disable=" + name +
+                  ": unknown optimization (fuse-linears)");
+  bool fuseLinears = !llvm::is_contained(disabled, "fuse-linears");
 
   auto start = std::chrono::steady_clock::now();
   llvm::Expected<ds4::ModelConfig> config = ds4::ModelConfig::load(configPath);
@@ -183,16 +196,15 @@ int main(int argc, char **argv) {
                                        .count());
     return true;
   };
-  // fused: cleanup; fusion patterns are not written yet, so this phase is
-  // the cleaned-up model. tiled: no tiling passes yet either (the CPU
-  // lowering emits whole loop nests per op).
-  if (stop == 1 || stop == 2)
-    llvm::errs() << "ds4-compile: note: no " << (stop == 1 ? "fusion" : "tiling")
-                 << " passes exist yet; the " << compileTo
-                 << " phase is the model after ds4-cleanup\n";
-  if (stop >= 1 &&
-      !runPhase("fused", [](mlir::PassManager &pm) {
+  // fused: cleanup, then the fusions. tiled: no tiling passes yet (the
+  // lowering to loops tiles each op itself).
+  if (stop == 2)
+    llvm::errs() << "ds4-compile: note: no tiling passes exist yet; the "
+                    "tiled phase is the fused model\n";
+  if (stop >= 1 && !runPhase("fused", [&](mlir::PassManager &pm) {
         pm.addPass(mlir::ds4::createDs4Cleanup());
+        if (fuseLinears)
+          pm.addPass(mlir::ds4::createDs4FuseLinears());
       }))
     return fail("the fused phase failed");
   if (stop >= 3) {

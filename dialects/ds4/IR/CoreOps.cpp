@@ -176,31 +176,69 @@ OpFoldResult RopeOp::fold(FoldAdaptor) {
 // ds4.linear
 //===----------------------------------------------------------------------===//
 
+/// The checks of one projection y = x @ W^T (ds4.linear, and each weight of
+/// ds4.multi_linear): `weightName` / `resultName` name the operands in
+/// messages.
+static LogicalResult verifyProjection(Operation *op, Value x, Value weight,
+                                      Value result,
+                                      std::optional<ActQuantAttr> actQuant,
+                                      const Twine &weightName,
+                                      const Twine &resultName) {
+  std::string w = ("'" + weightName + "'").str();
+  if (failed(isWeightTensor(op, w, weight.getType())) ||
+      failed(hasRank(op, w, weight.getType(), 2)))
+    return failure();
+  int64_t out = shapeOf(weight)[0], in = shapeOf(weight)[1];
+  int64_t k = shapeOf(x).back();
+  if (!dimsMatch(k, in))
+    return op->emitOpError() << "'x' last dim " << k << " must equal the " << w
+                             << " input dim " << in;
+  auto type = cast<RankedTensorType>(result.getType());
+  Type resultElement = type.getElementType();
+  if (!resultElement.isF32() && !resultElement.isBF16())
+    return op->emitOpError()
+           << resultName << " must be f32 or bf16, got " << type;
+  if (failed(
+          hasShape(op, resultName.str(), type, withTail(shapeOf(x), 1, {out}))))
+    return failure();
+  if (actQuant && !getQuantEncoding(weight.getType()))
+    return op->emitOpError() << "act_quant applies only to fp8/fp4 weights "
+                                "(deploy mode), but "
+                             << w << " is " << weight.getType();
+  return success();
+}
+
 LogicalResult LinearOp::verify() {
   Type x = getX().getType();
-  Type weight = getWeight().getType();
   if (failed(isFloatTensor(*this, "'x'", x)) ||
-      failed(hasMinRank(*this, "'x'", x, 1)) ||
-      failed(isWeightTensor(*this, "'weight'", weight)) ||
-      failed(hasRank(*this, "'weight'", weight, 2)))
+      failed(hasMinRank(*this, "'x'", x, 1)))
     return failure();
-  int64_t out = shapeOf(getWeight())[0], in = shapeOf(getWeight())[1];
-  int64_t k = shapeOf(getX()).back();
-  if (!dimsMatch(k, in))
-    return emitOpError() << "'x' last dim " << k
-                         << " must equal the 'weight' input dim " << in;
-  Type resultElement = getType().getElementType();
-  if (!resultElement.isF32() && !resultElement.isBF16())
-    return emitOpError() << "result must be f32 or bf16, got " << getType();
-  if (failed(hasShape(*this, "result", getType(),
-                      withTail(shapeOf(getX()), 1, {out}))))
+  return verifyProjection(*this, getX(), getWeight(), getResult(),
+                          getActQuant(), "weight", "result");
+}
+
+//===----------------------------------------------------------------------===//
+// ds4.multi_linear
+//===----------------------------------------------------------------------===//
+
+LogicalResult MultiLinearOp::verify() {
+  Type x = getX().getType();
+  if (failed(isFloatTensor(*this, "'x'", x)) ||
+      failed(hasMinRank(*this, "'x'", x, 1)))
     return failure();
-  if (std::optional<ActQuantAttr> actQuant = getActQuant()) {
-    if (!getQuantEncoding(weight))
-      return emitOpError() << "act_quant applies only to fp8/fp4 weights "
-                              "(deploy mode), but 'weight' is "
-                           << weight;
-  }
+  if (getWeights().size() < 2)
+    return emitOpError() << "needs at least two weights (one is ds4.linear), "
+                            "got "
+                         << getWeights().size();
+  if (getWeights().size() != getResults().size())
+    return emitOpError() << "needs one result per weight: "
+                         << getWeights().size() << " weights, "
+                         << getResults().size() << " results";
+  for (auto [j, pair] : llvm::enumerate(llvm::zip(getWeights(), getResults())))
+    if (failed(verifyProjection(*this, getX(), std::get<0>(pair),
+                                std::get<1>(pair), getActQuant(),
+                                "weights #" + Twine(j), "result #" + Twine(j))))
+      return failure();
   return success();
 }
 

@@ -115,6 +115,28 @@ def Ds4_LinearOp : Ds4_Op<"linear", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Ds4_MultiLinearOp : Ds4_Op<"multi_linear", [Pure]> {
+  let summary = "several projections of one activation (sibling linears)";
+  let description = [{
+    `results[j] = x @ weights[j]^T` for every j: the `ds4.linear` of each
+    weight (any encoding, each its own), all reading the same `x` with the
+    same `act_quant`. It is what `ds4-fuse-linears` makes of sibling
+    linears: `x` is rounded once instead of once per weight, and a decode
+    step runs every projection in one kernel (one launch with the outputs
+    of all weights, where each small projection alone leaves most of the
+    GPU idle). Every output is computed exactly as its `ds4.linear` would
+    compute it, so fusing never changes a result.
+  }];
+  let arguments = (ins AnyRankedTensor:$x, Variadic<AnyRankedTensor>:$weights,
+                       OptionalAttr<Ds4_ActQuantAttr>:$act_quant);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let assemblyFormat = [{
+    $x `,` $weights (`act_quant` $act_quant^)? attr-dict `:` type($x) `,`
+        type($weights) `->` type($results)
+  }];
+  let hasVerifier = 1;
+}
+
 def Ds4_GroupedLinearOp : Ds4_Op<"grouped_linear", [Pure]> {
   let summary = "grouped output projection (wo_a)";
   let description = [{

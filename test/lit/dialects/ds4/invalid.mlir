@@ -914,6 +914,55 @@ func.func @linear_act_quant_plain_weight(%x: tensor<?x256xf32>, %w: tensor<64x25
 // -----
 
 //===----------------------------------------------------------------------===//
+// ds4.multi_linear
+//===----------------------------------------------------------------------===//
+
+// One weight is a ds4.linear.
+func.func @multi_linear_one_weight(%x: tensor<?x256xf32>, %w: tensor<64x256xbf16>) {
+  // expected-error @+1 {{needs at least two weights (one is ds4.linear), got 1}}
+  %0 = ds4.multi_linear %x, %w : tensor<?x256xf32>, tensor<64x256xbf16> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+// A result per weight.
+func.func @multi_linear_results(%x: tensor<?x256xf32>, %w: tensor<64x256xbf16>) {
+  // expected-error @+1 {{needs one result per weight: 2 weights, 1 results}}
+  %0 = ds4.multi_linear %x, %w, %w : tensor<?x256xf32>, tensor<64x256xbf16>, tensor<64x256xbf16> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+// Every weight reads all of x.
+func.func @multi_linear_input_dim(%x: tensor<?x256xf32>, %w: tensor<64x256xbf16>, %v: tensor<64x128xbf16>) {
+  // expected-error @+1 {{'x' last dim 256 must equal the 'weights #1' input dim 128}}
+  %0:2 = ds4.multi_linear %x, %w, %v : tensor<?x256xf32>, tensor<64x256xbf16>, tensor<64x128xbf16> -> tensor<?x64xf32>, tensor<?x64xf32>
+  return
+}
+
+// -----
+
+// Each result is x's rows times its weight's outputs.
+func.func @multi_linear_result_shape(%x: tensor<?x256xf32>, %w: tensor<64x256xbf16>, %v: tensor<32x256xbf16>) {
+  // expected-error @+1 {{result #1}}
+  %0:2 = ds4.multi_linear %x, %w, %v : tensor<?x256xf32>, tensor<64x256xbf16>, tensor<32x256xbf16> -> tensor<?x64xf32>, tensor<?x64xf32>
+  return
+}
+
+// -----
+
+// act_quant (deploy mode) needs every weight quantized.
+func.func @multi_linear_act_quant_plain(%x: tensor<?x256xf32>, %w: tensor<128x256xf8E4M3FN, #ds4.quant<fp8_e4m3, block = [128, 128]>>, %v: tensor<64x256xbf16>) {
+  // expected-error @+1 {{act_quant applies only to fp8/fp4 weights (deploy mode), but 'weights #1' is 'tensor<64x256xbf16>'}}
+  %0:2 = ds4.multi_linear %x, %w, %v act_quant <fp8_e4m3, block = 128> : tensor<?x256xf32>, tensor<128x256xf8E4M3FN, #ds4.quant<fp8_e4m3, block = [128, 128]>>, tensor<64x256xbf16> -> tensor<?x128xf32>, tensor<?x64xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
 // ds4.grouped_linear
 //===----------------------------------------------------------------------===//
 

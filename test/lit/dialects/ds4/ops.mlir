@@ -41,6 +41,11 @@ func.func @core(%ids: tensor<?x?xi32>, %pos: tensor<?x?xi64>, %h: tensor<?x?x4x1
   %lt = ds4.linear %l, %woa2 act_quant <fp8_e4m3, block = 128> : tensor<?x?x128xf32>, tensor<256x128xf8E4M3FN, #ds4.quant<fp8_e4m3, block = [128, 128]>> -> tensor<?x?x256xf32>
   // CHECK: ds4.linear %{{.*}}, %{{.*}} : tensor<?x?x256xf32>, tensor<64x256xbf16> -> tensor<?x?x64xbf16>
   %lb = ds4.linear %x, %wb : tensor<?x?x256xf32>, tensor<64x256xbf16> -> tensor<?x?x64xbf16>
+  // Sibling linears of one activation, each weight its own encoding.
+  // CHECK: %{{.*}}:2 = ds4.multi_linear %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x?x256xf32>, tensor<128x256xf8E4M3FN, #ds4.quant<fp8_e4m3, block = [128, 128]>>, tensor<64x256xbf16> -> tensor<?x?x128xf32>, tensor<?x?x64xbf16>
+  %ml:2 = ds4.multi_linear %x, %wq, %wb : tensor<?x?x256xf32>, tensor<128x256xf8E4M3FN, #ds4.quant<fp8_e4m3, block = [128, 128]>>, tensor<64x256xbf16> -> tensor<?x?x128xf32>, tensor<?x?x64xbf16>
+  // CHECK: %{{.*}}:2 = ds4.multi_linear %{{.*}}, %{{.*}}, %{{.*}} act_quant <fp8_e4m3, block = 128> :
+  %mq:2 = ds4.multi_linear %x, %wq, %wq act_quant <fp8_e4m3, block = 128> : tensor<?x?x256xf32>, tensor<128x256xf8E4M3FN, #ds4.quant<fp8_e4m3, block = [128, 128]>>, tensor<128x256xf8E4M3FN, #ds4.quant<fp8_e4m3, block = [128, 128]>> -> tensor<?x?x128xf32>, tensor<?x?x128xf32>
   // CHECK: ds4.grouped_linear %{{.*}}, %{{.*}} compute bf16 : tensor<?x?x2x256xf32>, tensor<128x256xf8E4M3FN, #ds4.quant<fp8_e4m3, block = [128, 128]>> -> tensor<?x?x2x64xf32>
   %g = ds4.grouped_linear %o, %woa compute bf16 : tensor<?x?x2x256xf32>, tensor<128x256xf8E4M3FN, #ds4.quant<fp8_e4m3, block = [128, 128]>> -> tensor<?x?x2x64xf32>
   // CHECK: ds4.quantize %{{.*}} simulate fp8_e4m3 block 64 channels 64 : tensor<?x?x4x128xf32> -> tensor<?x?x4x128xf32>

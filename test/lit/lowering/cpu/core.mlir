@@ -34,6 +34,7 @@ func.func @main() {
 
   call @rope() : () -> ()
   call @linear() : () -> ()
+  call @multi_linear() : () -> ()
   call @grouped_linear() : () -> ()
   call @quantize() : () -> ()
   call @hadamard() : () -> ()
@@ -102,6 +103,46 @@ func.func private @linear() {
   %y2m = bufferization.to_buffer %y2f : tensor<1x1x2xf32> to memref<1x1x2xf32>
   %y2u = memref.cast %y2m : memref<1x1x2xf32> to memref<*xf32>
   call @printMemrefF32(%y2u) : (memref<*xf32>) -> ()
+  return
+}
+
+func.func private @multi_linear() {
+  // Two projections of one x: the bf16 weight of @linear and an f32 one
+  // with 3 outputs (decode: fewer than 8 rows, one loop over all 5 outputs).
+  //   x @ W.T as in @linear; x @ V.T = [x0, x2, x0 + x1 + x2]
+  // CHECK: [3.5,{{ +}}-3.375]
+  // CHECK-NEXT: [-3.125,{{ +}}6.03125]
+  // CHECK: [1,{{ +}}0.5,{{ +}}-0.5]
+  // CHECK-NEXT: [0.25,{{ +}}-1,{{ +}}2.25]
+  %x = arith.constant dense<[[[1.0, -2.0, 0.5], [0.25, 3.0, -1.0]]]> : tensor<1x2x3xf32>
+  %w = arith.constant dense<[[1.5, -0.5, 2.0], [0.125, 1.0, -3.0]]> : tensor<2x3xbf16>
+  %v = arith.constant dense<[[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [1.0, 1.0, 1.0]]> : tensor<3x3xf32>
+  %y:2 = ds4.multi_linear %x, %w, %v : tensor<1x2x3xf32>, tensor<2x3xbf16>, tensor<3x3xf32> -> tensor<1x2x2xf32>, tensor<1x2x3xf32>
+  %ym = bufferization.to_buffer %y#0 : tensor<1x2x2xf32> to memref<1x2x2xf32>
+  %yu = memref.cast %ym : memref<1x2x2xf32> to memref<*xf32>
+  call @printMemrefF32(%yu) : (memref<*xf32>) -> ()
+  %vm = bufferization.to_buffer %y#1 : tensor<1x2x3xf32> to memref<1x2x3xf32>
+  %vu = memref.cast %vm : memref<1x2x3xf32> to memref<*xf32>
+  call @printMemrefF32(%vu) : (memref<*xf32>) -> ()
+
+  // Prefill (9 rows: row tiles per projection). Row r of x is [r, 1, -1]:
+  //   x @ W.T = [1.5 r - 2.5, 0.125 r + 4]; x @ V.T = [r, -1, r]
+  // CHECK: [-2.5,{{ +}}4]
+  // CHECK-NEXT: [-1,{{ +}}4.125]
+  // CHECK-COUNT-6: ]
+  // CHECK-NEXT: [9.5,{{ +}}5]
+  // CHECK: [0,{{ +}}-1,{{ +}}0]
+  // CHECK-NEXT: [1,{{ +}}-1,{{ +}}1]
+  // CHECK-COUNT-6: ]
+  // CHECK-NEXT: [8,{{ +}}-1,{{ +}}8]
+  %x9 = arith.constant dense<[[[0.0, 1.0, -1.0], [1.0, 1.0, -1.0], [2.0, 1.0, -1.0], [3.0, 1.0, -1.0], [4.0, 1.0, -1.0], [5.0, 1.0, -1.0], [6.0, 1.0, -1.0], [7.0, 1.0, -1.0], [8.0, 1.0, -1.0]]]> : tensor<1x9x3xf32>
+  %z:2 = ds4.multi_linear %x9, %w, %v : tensor<1x9x3xf32>, tensor<2x3xbf16>, tensor<3x3xf32> -> tensor<1x9x2xf32>, tensor<1x9x3xf32>
+  %zm = bufferization.to_buffer %z#0 : tensor<1x9x2xf32> to memref<1x9x2xf32>
+  %zu = memref.cast %zm : memref<1x9x2xf32> to memref<*xf32>
+  call @printMemrefF32(%zu) : (memref<*xf32>) -> ()
+  %wm = bufferization.to_buffer %z#1 : tensor<1x9x3xf32> to memref<1x9x3xf32>
+  %wu = memref.cast %wm : memref<1x9x3xf32> to memref<*xf32>
+  call @printMemrefF32(%wu) : (memref<*xf32>) -> ()
   return
 }
 
