@@ -13,6 +13,14 @@
 
 using namespace mlir;
 
+/// The static memory plan, last in both bufferized pipelines so that it
+/// sees every allocation (ds4-map-to-gpu turns per-thread scratch into
+/// private memory; ds4-outline-parallel moves loop bodies, not buffers).
+static void addMemoryPlan(OpPassManager &pm) {
+  pm.addPass(ds4::createDs4KernelBuffersToArgs());
+  pm.addPass(ds4::createDs4MemoryPlan());
+}
+
 void ds4::buildCpuBufferizePipeline(OpPassManager &pm) {
   pm.addPass(createDs4WeightsToArgs());
   buildCpuThreadsPipeline(pm);
@@ -60,6 +68,7 @@ void ds4::buildCpuToLLVMPipeline(OpPassManager &pm) {
 void ds4::buildGpuLoopsPipeline(OpPassManager &pm) {
   buildCpuLoopsPipeline(pm, /*tensorCores=*/true);
   pm.addPass(createDs4MapToGpu());
+  addMemoryPlan(pm);
 }
 
 void ds4::buildCpuThreadsPipeline(OpPassManager &pm) {
@@ -67,6 +76,7 @@ void ds4::buildCpuThreadsPipeline(OpPassManager &pm) {
   pm.addPass(createDs4PreciseMath());
   pm.addPass(createDs4LaneOrderReductions());
   pm.addPass(createDs4OutlineParallel());
+  addMemoryPlan(pm);
 }
 
 llvm::Expected<ds4::GpuCodegenOptions> ds4::findCudaToolkit() {

@@ -277,4 +277,89 @@ def Ds4OutlineParallel : Pass<"ds4-outline-parallel", "ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def Ds4KernelBuffersToArgs : Pass<"ds4-kernel-buffers-to-args", "ModuleOp"> {
+  let summary = "Let the entry points allocate the kernels' buffers (results and scratch)";
+  let description = [{
+    In each private function whose every use is a `func.call` from an entry
+    point (public function), each `memref.alloc` at the top level of the
+    body (or in branches, below) whose sizes are computed from the
+    function's arguments and constants by ops free of memory effects
+    becomes a trailing argument:
+    every call site computes the sizes again (the same ops, the arguments
+    replaced by the call's operands), allocates the buffer with the same
+    alignment and passes it. A result that was such a buffer is dropped and
+    its uses take the caller's buffer; results that return an argument
+    (state updated in place) or a buffer of data-dependent size stay. A
+    kernel called from several places gets the buffers of each.
+
+    A buffer allocated in `scf.if` branches moves too when the conditions
+    are computed likewise (ops in the branches must also be speculatable):
+    the caller gives its first dynamic dimension the size 0 unless its
+    branches will be taken, so of a kernel's variants (tensor-core or
+    plain, chosen by the number of rows) only the one that runs takes
+    memory. Allocations in loops, launches or other regions stay.
+
+    The entry point then holds the allocations of a whole step, which
+    `ds4-memory-plan` places in one arena.
+  }];
+  let options = [
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Remark on every allocation that stays in its kernel, saying why">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def Ds4MemoryPlan : Pass<"ds4-memory-plan", "ModuleOp"> {
+  let summary = "Place the buffers of each entry point in one arena (static memory plan)";
+  let description = [{
+    In each entry point (public function), after `ds4-kernel-buffers-to-args`:
+    the `memref.dim`s are folded into the sizes of what they measure (views,
+    allocations, kernel results that are an argument returned as is), then
+    every `memref.alloc` at the top level whose sizes are computed from the
+    entry's arguments and constants by ops free of memory effects, and none
+    of whose aliases escapes, becomes a `memref.view` of one arena: a
+    single `memref.alloc` of i8 (256-byte aligned) at the start of the
+    entry. Aliases are views and results of calls whose callee returns the
+    argument the buffer was passed as; returning one, passing one to an
+    external function or forwarding one through a region leaves the buffer
+    a plain allocation.
+
+    A buffer is live from its allocation to the last use of it or of an
+    alias (a use inside a region counts at the op holding the region).
+    Sizes are known only at run time, so the layout fixes at compile time
+    which buffers lie below which and the offsets are index arithmetic at
+    the start of the entry: buffers are placed one by one, each at the
+    highest 256-aligned end of the buffers already placed whose lifetimes
+    overlap its own. Two buffers live at the same time never share a byte
+    whatever the sizes (passes/ArenaLayout.h). The order is largest first
+    or longest-lived first, whichever needs the smaller arena with every
+    dynamic size at `assumed-dynamic-size`. The entry is marked
+    `ds4.memory_plan = {buffers = N, unplanned = M}`. With `report`, each
+    buffer gets a remark saying why it was left out, or its offset and
+    size, and the entry one with the arena's size against the most bytes
+    live at once (what no placement can go below) and the sum of the
+    sizes, all evaluated at `report-sizes`.
+  }];
+  let options = [
+    Option<"assumedDynamicSize", "assumed-dynamic-size", "int64_t",
+           /*default=*/"4096",
+           "The value of every dynamic size when comparing buffer sizes "
+           "(orders the placement only)">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Remark on every buffer: why it was left out, or its offset and "
+           "size; and on each entry: its arena's size against the most "
+           "bytes live at once and the sum of the sizes (dynamic sizes as "
+           "report-sizes says, else assumed-dynamic-size)">,
+    ListOption<"reportSizes", "report-sizes", "std::string",
+               "Sizes for the report: NAME.DIM=SIZE, NAME the argument's "
+               "ds4.input / ds4.state / ds4.output name (or argK), DIM the "
+               "dimension (e.g. tokens.1=4096)">
+  ];
+  let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 #endif // DS4_PASSES_TD

@@ -1,8 +1,9 @@
 //===- Ds4Dialect.cpp - dialect registration and module attributes -------===//
 
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "dialects/ds4/IR/Ds4Dialect.h"
 #include "dialects/ds4/IR/Ds4Ops.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 using namespace mlir;
 using namespace mlir::ds4;
@@ -25,8 +26,9 @@ void Ds4Dialect::initialize() {
 }
 
 // The discardable ds4 attributes are the module's precision mode, the
-// weight arena layout (ds4-weight-arena, read by the artifact writer) and
-// the split-reduction schedule hint on loops (lowering/cpu/LoweringUtils.h);
+// weight arena layout (ds4-weight-arena, read by the artifact writer), the
+// split-reduction schedule hint on loops (lowering/cpu/LoweringUtils.h) and
+// the activation memory plan's counts on entry points (ds4-memory-plan);
 // an unknown `ds4.*` attribute is almost always a typo, so it is rejected.
 LogicalResult Ds4Dialect::verifyOperationAttribute(Operation *op,
                                                    NamedAttribute attr) {
@@ -38,6 +40,19 @@ LogicalResult Ds4Dialect::verifyOperationAttribute(Operation *op,
     if (!isa<ModuleOp>(op))
       return op->emitError() << "'ds4.weight_arena' belongs on the "
                                 "builtin.module";
+    return success();
+  }
+  if (attr.getName() == "ds4.memory_plan") {
+    auto plan = dyn_cast<DictionaryAttr>(attr.getValue());
+    auto count = [&](StringRef name) {
+      return plan ? plan.getAs<IntegerAttr>(name) : nullptr;
+    };
+    if (!plan || plan.size() != 2 || !count("buffers") || !count("unplanned"))
+      return op->emitError() << "'ds4.memory_plan' must be a dictionary "
+                                "{buffers, unplanned} of integers, got "
+                             << attr.getValue();
+    if (!isa<FunctionOpInterface>(op))
+      return op->emitError() << "'ds4.memory_plan' belongs on a function";
     return success();
   }
   if (attr.getName() == "ds4.split_reduction") {

@@ -3369,3 +3369,17 @@ func.func @quantize_rest_bf16_nothing_left(%x: tensor<?x128xf32>) {
   %0 = ds4.quantize %x simulate fp8_e4m3 block 64 rest_bf16 : tensor<?x128xf32> -> tensor<?x128xf32>
   return
 }
+
+// -----
+
+// ds4.memory_plan (ds4-memory-plan) counts an entry's buffers.
+// expected-error @+1 {{'ds4.memory_plan' must be a dictionary {buffers, unplanned} of integers, got {buffers = 3 : i64}}}
+func.func @memory_plan_incomplete() attributes {ds4.memory_plan = {buffers = 3 : i64}} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'ds4.memory_plan' belongs on a function}}
+module attributes {ds4.memory_plan = {buffers = 0 : i64, unplanned = 0 : i64}} {
+}
