@@ -57,6 +57,23 @@ def Ds4FuseLinears : Pass<"ds4-fuse-linears"> {
   ];
 }
 
+def Ds4ChooseTiling : Pass<"ds4-choose-tiling"> {
+  let summary = "Attach each tileable op's #ds4.tiling for the target (the tiled phase)";
+  let description = [{
+    Every op implementing `TileableOpInterface` (the projections, logits,
+    routed experts, mHC pre-mix, indexer scores and sparse attention) that
+    has no `ds4.tiling` yet gets the one it chooses under the target
+    description of `target` (`cpu`, `sm_90a`: dialects/ds4/IR/Ds4Target.h).
+    `ds4-lower-to-loops` then follows each op's attribute, so the choice is
+    visible in the IR of the tiled phase and can be changed there per op
+    (an attribute already present is kept).
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "Target description: cpu or sm_90a">
+  ];
+}
+
 def Ds4WeightsToArgs : Pass<"ds4-weights-to-args", "ModuleOp"> {
   let summary = "Turn ds4.weight references into entry-point arguments";
   let description = [{

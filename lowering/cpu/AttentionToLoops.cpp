@@ -517,6 +517,9 @@ struct IndexerScoreLowering : BufferLowering<IndexerScoreOp> {
   LogicalResult
   matchAndRewrite(IndexerScoreOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    // The op's own tile shapes (#ds4.tiling, the tiled phase) over the
+    // pass's options.
+    const LoopLoweringOptions options = tiledOptions(op, this->options);
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Value q = adaptor.getQ(), weights = adaptor.getWeights();
     Value keys = adaptor.getKeys();
@@ -621,6 +624,9 @@ struct SparseAttentionLowering : BufferLowering<SparseAttentionOp> {
   LogicalResult
   matchAndRewrite(SparseAttentionOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    // The op's own tile shapes (#ds4.tiling, the tiled phase) over the
+    // pass's options.
+    const LoopLoweringOptions options = tiledOptions(op, this->options);
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Value q = adaptor.getQ(), kv = adaptor.getKv();
     Value window = adaptor.getWindow(), entries = adaptor.getEntries();

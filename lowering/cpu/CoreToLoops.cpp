@@ -125,11 +125,6 @@ static SmallVector<Value> rowIndex(ValueRange prefix, Value last) {
   return concat(prefix, ValueRange{last});
 }
 
-/// Rows of a weight-times-activations product one iteration takes when
-/// there are at least this many rows: each weight element is loaded and
-/// decoded once for all of them (prefill), not once per row.
-static constexpr int64_t kRowTile = 8;
-
 /// One product of the rows with a weight: W [out, k] and the buffer its
 /// sums go to (rows x out).
 struct Projection {
@@ -158,10 +153,10 @@ static void emitOutputSum(
 /// y_j[row..., o] = sum_{i < k} xRow(row, i) * W_j[o, i] for every
 /// projection j and o < out_j, in f32, for every row of `rowDims`. `xRow`
 /// reads one (already rounded) activation value of a row. With fewer than
-/// kRowTile rows (decode) one scf.parallel over rows x the outputs of all
+/// rowTile rows (decode) one scf.parallel over rows x the outputs of all
 /// projections, each iteration one output's split reduction (of the
 /// projection its index falls in); otherwise (prefill) per projection one
-/// over row tiles x outputs, each iteration carrying kRowTile sums that
+/// over row tiles x outputs, each iteration carrying rowTile sums that
 /// share every weight load. Both add each sum's terms in the same order,
 /// so neither the choice nor the grouping of projections ever changes a
 /// result. With tensor cores the prefill branch is warp tiles of mma.sync
@@ -173,7 +168,7 @@ static void emitRowsTimesWeightsT(
     function_ref<Value(ImplicitLocOpBuilder &, ValueRange, Value)> xRow) {
   Value rows = product(b, rowDims);
   Value tiled = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows,
-                                      constIndex(b, kRowTile));
+                                      constIndex(b, options.rowTile));
   auto tiles = [&](ImplicitLocOpBuilder &b, const Projection &proj) {
     const WeightAccess &w = proj.w;
     int64_t out = proj.out;
@@ -199,7 +194,8 @@ static void emitRowsTimesWeightsT(
       emitTensorCoreProducts(b, p);
       return;
     }
-    Value tiles = arith::CeilDivUIOp::create(b, rows, constIndex(b, kRowTile));
+    Value tiles =
+        arith::CeilDivUIOp::create(b, rows, constIndex(b, options.rowTile));
     Value last = arith::SubIOp::create(b, rows, constIndex(b, 1));
     parallelForEach(
         b, {tiles, constIndex(b, out)},
@@ -210,27 +206,28 @@ static void emitRowsTimesWeightsT(
           SmallVector<SmallVector<Value>> row;
           SmallVector<Value> zerosI(rowDims.size(), constIndex(b, 0));
           SmallVector<Value> onesI(rowDims.size(), constIndex(b, 1));
-          for (int64_t u = 0; u < kRowTile; ++u) {
+          for (int64_t u = 0; u < options.rowTile; ++u) {
             flat.push_back(arith::AddIOp::create(
-                b, arith::MulIOp::create(b, tile, constIndex(b, kRowTile)),
+                b,
+                arith::MulIOp::create(b, tile, constIndex(b, options.rowTile)),
                 constIndex(b, u)));
             row.push_back(ds4::delinearize(
                 b, arith::MinUIOp::create(b, flat.back(), last), rowDims,
                 zerosI, onesI));
           }
-          SmallVector<Value> zeros(kRowTile, constF32(b, 0.0));
+          SmallVector<Value> zeros(options.rowTile, constF32(b, 0.0));
           SmallVector<Value> sums = splitReduce(
               b, constIndex(b, 0), constIndex(b, k), zeros, chunk,
               [&](ImplicitLocOpBuilder &b, Value i, ValueRange acc) {
                 Value wv = loadWeight(b, w, {o, i});
                 SmallVector<Value> next;
-                for (int64_t u = 0; u < kRowTile; ++u)
+                for (int64_t u = 0; u < options.rowTile; ++u)
                   next.push_back(arith::AddFOp::create(
                       b, acc[u],
                       arith::MulFOp::create(b, xRow(b, row[u], i), wv)));
                 return next;
               });
-          for (int64_t u = 0; u < kRowTile; ++u) {
+          for (int64_t u = 0; u < options.rowTile; ++u) {
             Value inRange = arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
                                                   flat[u], rows);
             scf::IfOp::create(b, inRange, [&](OpBuilder &nb, Location loc) {
@@ -403,6 +400,9 @@ struct LinearLowering : BufferLowering<LinearOp> {
   LogicalResult
   matchAndRewrite(LinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    // The op's own tile shapes (#ds4.tiling, the tiled phase) over the
+    // pass's options.
+    const LoopLoweringOptions options = tiledOptions(op, this->options);
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Value x = adaptor.getX();
     auto wType = cast<RankedTensorType>(op.getWeight().getType());
@@ -447,6 +447,9 @@ struct MultiLinearLowering : BufferLowering<MultiLinearOp> {
   LogicalResult
   matchAndRewrite(MultiLinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    // The op's own tile shapes (#ds4.tiling, the tiled phase) over the
+    // pass's options.
+    const LoopLoweringOptions options = tiledOptions(op, this->options);
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Value x = adaptor.getX();
     SmallVector<Value> dims = memrefDims(b, x);
@@ -497,6 +500,9 @@ struct GroupedLinearLowering : BufferLowering<GroupedLinearOp> {
   LogicalResult
   matchAndRewrite(GroupedLinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    // The op's own tile shapes (#ds4.tiling, the tiled phase) over the
+    // pass's options.
+    const LoopLoweringOptions options = tiledOptions(op, this->options);
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Value x = adaptor.getX();
     auto wType = cast<RankedTensorType>(op.getWeight().getType());
@@ -535,7 +541,7 @@ struct GroupedLinearLowering : BufferLowering<GroupedLinearOp> {
       ArrayRef<Value> rowDims = ArrayRef<Value>(outDims).drop_back(2);
       Value rows = product(b, rowDims);
       Value tiled = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, rows,
-                                          constIndex(b, kRowTile));
+                                          constIndex(b, options.rowTile));
       ifThenElse(
           b, tiled,
           [&](ImplicitLocOpBuilder &b) {
@@ -799,6 +805,9 @@ struct LogitsLowering : BufferLowering<LogitsOp> {
   LogicalResult
   matchAndRewrite(LogitsOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    // The op's own tile shapes (#ds4.tiling, the tiled phase) over the
+    // pass's options.
+    const LoopLoweringOptions options = tiledOptions(op, this->options);
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Value x = adaptor.getX();
     auto headType = cast<RankedTensorType>(op.getHead().getType());

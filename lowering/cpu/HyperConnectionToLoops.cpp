@@ -376,6 +376,9 @@ struct HcPreLowering : BufferLowering<HcPreOp> {
   LogicalResult
   matchAndRewrite(HcPreOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    // The op's own tile shapes (#ds4.tiling, the tiled phase) over the
+    // pass's options.
+    const LoopLoweringOptions options = tiledOptions(op, this->options);
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Value streams = adaptor.getStreams();
     ArrayRef<int64_t> shape = cast<MemRefType>(streams.getType()).getShape();

@@ -1,6 +1,7 @@
 //===- LoweringUtils.cpp --------------------------------------------------===//
 
 #include "lowering/cpu/LoweringUtils.h"
+#include "lowering/cpu/Patterns.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -696,4 +697,17 @@ Value lowering::ropeFrequency(ImplicitLocOpBuilder &b, RopeAttr rope,
     fill(region, freqs[k]);
   fill(sw.getDefaultRegion(), freqs.back());
   return sw.getResult(0);
+}
+
+LoopLoweringOptions
+mlir::ds4::lowering::tiledOptions(Operation *op,
+                                  const LoopLoweringOptions &defaults) {
+  LoopLoweringOptions options = defaults;
+  if (auto tiling = op->getAttrOfType<TilingAttr>("ds4.tiling")) {
+    options.tensorCores = tiling.getTensorCores();
+    options.rowTile = tiling.getRowTile();
+    options.outputsPerWarp = tiling.getOutputsPerWarp();
+    options.warpSinkhorn = tiling.getWarpSinkhorn();
+  }
+  return options;
 }

@@ -274,6 +274,9 @@ struct MoeExpertsLowering : BufferLowering<MoeExpertsOp> {
   LogicalResult
   matchAndRewrite(MoeExpertsOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    // The op's own tile shapes (#ds4.tiling, the tiled phase) over the
+    // pass's options.
+    const LoopLoweringOptions options = tiledOptions(op, this->options);
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Value x = adaptor.getX();
     WeightAccess w1{adaptor.getW1(),

@@ -53,7 +53,17 @@ struct LoopLoweringOptions {
   /// The mHC Sinkhorn block of a token as one warp, a lane per entry
   /// (same results; GPU only).
   bool warpSinkhorn = false;
+  /// Rows of a weight-times-activations product one iteration takes when
+  /// there are at least this many rows: each weight element is loaded and
+  /// decoded once for all of them (prefill), not once per row. Also the row
+  /// count from which products go to tensor cores (with tensorCores).
+  int64_t rowTile = 8;
 };
+
+/// `defaults` with the fields of `op`'s `ds4.tiling` (#ds4.tiling, chosen
+/// in the tiled phase by ds4-choose-tiling) where it has one.
+LoopLoweringOptions tiledOptions(Operation *op,
+                                 const LoopLoweringOptions &defaults);
 
 void populateCoreToLoopsPatterns(TypeConverter &converter,
                                  RewritePatternSet &patterns,

@@ -196,17 +196,20 @@ int main(int argc, char **argv) {
                                        .count());
     return true;
   };
-  // fused: cleanup, then the fusions. tiled: no tiling passes yet (the
-  // lowering to loops tiles each op itself).
-  if (stop == 2)
-    llvm::errs() << "ds4-compile: note: no tiling passes exist yet; the "
-                    "tiled phase is the fused model\n";
+  // fused: cleanup, then the fusions. tiled: each tileable op's tile
+  // shapes for the target (#ds4.tiling), which the lowering follows.
   if (stop >= 1 && !runPhase("fused", [&](mlir::PassManager &pm) {
         pm.addPass(mlir::ds4::createDs4Cleanup());
         if (fuseLinears)
           pm.addPass(mlir::ds4::createDs4FuseLinears());
       }))
     return fail("the fused phase failed");
+  if (stop >= 2 && !runPhase("tiled", [&](mlir::PassManager &pm) {
+        mlir::ds4::Ds4ChooseTilingOptions tiling;
+        tiling.target = target;
+        pm.addPass(mlir::ds4::createDs4ChooseTiling(tiling));
+      }))
+    return fail("the tiled phase failed");
   if (stop >= 3) {
     if (!runPhase("weights", [](mlir::PassManager &pm) {
           pm.addPass(mlir::ds4::createDs4WeightsToArgs());

@@ -80,7 +80,7 @@ def Ds4_CompressorOp : Ds4_Op<"compressor", [Pure,
   let hasVerifier = 1;
 }
 
-def Ds4_IndexerScoreOp : Ds4_Op<"indexer_score", [Pure]> {
+def Ds4_IndexerScoreOp : Ds4_Op<"indexer_score", [Pure, Ds4_TileableOpInterface]> {
   let summary = "lightning indexer scores of every compressed entry";
   let description = [{
     Spec section 3.4. `q` is `qI` `[b, s, IH, ID]` (already roped),
@@ -123,7 +123,7 @@ def Ds4_TopKOp : Ds4_Op<"topk", [Pure]> {
 }
 
 def Ds4_SparseAttentionOp : Ds4_Op<"sparse_attention",
-    [Pure, AttrSizedOperandSegments]> {
+    [Pure, AttrSizedOperandSegments, Ds4_TileableOpInterface]> {
   let summary = "attention with sink over the window and compressed entries";
   let description = [{
     Spec section 3.2. `q` is `[b, s, H, D]`, `kv` the new tokens' raw kv

@@ -51,6 +51,20 @@ LogicalResult ActQuantAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
+LogicalResult TilingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 bool tensorCores, int64_t rowTile,
+                                 int64_t outputsPerWarp, bool warpSinkhorn) {
+  // A row tile's sums are registers of one iteration: keep them few.
+  if (rowTile < 1 || rowTile > 32)
+    return emitError() << "#ds4.tiling row_tile must be in [1, 32], got "
+                       << rowTile;
+  if (outputsPerWarp < 1 || outputsPerWarp > 16)
+    return emitError() << "#ds4.tiling outputs_per_warp must be in [1, 16], "
+                          "got "
+                       << outputsPerWarp;
+  return success();
+}
+
 LogicalResult YarnAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                APFloat factorValue, int64_t original,
                                APFloat betaFastValue,

@@ -73,6 +73,36 @@ def Ds4_ActQuantAttr : Ds4_Attr<"ActQuant", "act_quant"> {
   let genVerifyDecl = 1;
 }
 
+def Ds4_TilingAttr : Ds4_Attr<"Tiling", "tiling"> {
+  let summary = "the tile shapes a target chose for one op (the tiled phase)";
+  let description = [{
+    What `ds4-choose-tiling` decides for an op implementing
+    `TileableOpInterface`, from the target description, and the lowering
+    to loops reads (as the `ds4.tiling` attribute of the op):
+
+    - `tensor_cores`: products of at least `row_tile` rows as warp tiles of
+      `mma.sync` (64 rows x 32 outputs per warp, `lowering/gpu/WarpMma.h`);
+      sm_90a only.
+    - `row_tile`: rows per iteration of the loops over rows that share each
+      weight load (prefill projections on the host), and the row count
+      from which a projection is tiled that way (or on tensor cores)
+      rather than computed an output at a time.
+    - `outputs_per_warp`: outputs one iteration of a decode-shaped routed
+      expert product computes side by side (loads in flight per lane on the
+      GPU).
+    - `warp_sinkhorn`: the mHC Sinkhorn block of a token as one warp, a lane
+      per entry (GPU).
+
+    None of these changes a result on the host (the sums keep their order);
+    on the GPU, tensor-core tiles add a product's sums in the tensor cores'
+    order.
+  }];
+  let parameters = (ins "bool":$tensor_cores, "int64_t":$row_tile,
+                        "int64_t":$outputs_per_warp, "bool":$warp_sinkhorn);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
 def Ds4_YarnAttr : Ds4_Attr<"Yarn", "yarn"> {
   let summary = "YaRN frequency interpolation parameters";
   let description = [{

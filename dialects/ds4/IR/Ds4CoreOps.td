@@ -96,7 +96,7 @@ def Ds4_RopeOp : Ds4_Op<"rope", [Pure]> {
   let hasFolder = 1;
 }
 
-def Ds4_LinearOp : Ds4_Op<"linear", [Pure]> {
+def Ds4_LinearOp : Ds4_Op<"linear", [Pure, Ds4_TileableOpInterface]> {
   let summary = "x @ W^T for any weight encoding";
   let description = [{
     `y[..., o] = sum_i x[..., i] * W[o, i]` with `W` `[out, in]` dequantized
@@ -115,7 +115,7 @@ def Ds4_LinearOp : Ds4_Op<"linear", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Ds4_MultiLinearOp : Ds4_Op<"multi_linear", [Pure]> {
+def Ds4_MultiLinearOp : Ds4_Op<"multi_linear", [Pure, Ds4_TileableOpInterface]> {
   let summary = "several projections of one activation (sibling linears)";
   let description = [{
     `results[j] = x @ weights[j]^T` for every j: the `ds4.linear` of each
@@ -137,7 +137,7 @@ def Ds4_MultiLinearOp : Ds4_Op<"multi_linear", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Ds4_GroupedLinearOp : Ds4_Op<"grouped_linear", [Pure]> {
+def Ds4_GroupedLinearOp : Ds4_Op<"grouped_linear", [Pure, Ds4_TileableOpInterface]> {
   let summary = "grouped output projection (wo_a)";
   let description = [{
     `x` is `[..., G, k]`, `weight` is `[G*n, k]` (group `g` owns rows
@@ -224,7 +224,7 @@ def Ds4_SwiGluOp : Ds4_Op<"swiglu", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Ds4_LogitsOp : Ds4_Op<"logits", [Pure]> {
+def Ds4_LogitsOp : Ds4_Op<"logits", [Pure, Ds4_TileableOpInterface]> {
   let summary = "output head: fp32 logits";
   let description = [{
     `logits[..., v] = sum_i x[..., i] * head[v, i]` in fp32, `head` `[vocab,

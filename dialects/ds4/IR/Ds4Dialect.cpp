@@ -10,6 +10,7 @@ using namespace mlir::ds4;
 
 #include "dialects/ds4/IR/Ds4Dialect.cpp.inc"
 #include "dialects/ds4/IR/Ds4Enums.cpp.inc"
+#include "dialects/ds4/IR/Ds4Interfaces.cpp.inc"
 
 // Op classes (builders, parsers, printers, ODS constraint checks). The
 // hand-written verifiers and folders live in one file per part of the model.
@@ -40,6 +41,15 @@ LogicalResult Ds4Dialect::verifyOperationAttribute(Operation *op,
     if (!isa<ModuleOp>(op))
       return op->emitError() << "'ds4.weight_arena' belongs on the "
                                 "builtin.module";
+    return success();
+  }
+  if (attr.getName() == "ds4.tiling") {
+    if (!isa<TilingAttr>(attr.getValue()))
+      return op->emitError()
+             << "'ds4.tiling' must be a #ds4.tiling, got " << attr.getValue();
+    if (!isa<TileableOpInterface>(op))
+      return op->emitError() << "'ds4.tiling' on " << op->getName()
+                             << ", which has no tile shapes to choose";
     return success();
   }
   if (attr.getName() == "ds4.memory_plan") {

@@ -19,7 +19,7 @@ def Ds4_HcExpandOp : Ds4_Op<"hc_expand", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Ds4_HcPreOp : Ds4_Op<"hc_pre", [Pure]> {
+def Ds4_HcPreOp : Ds4_Op<"hc_pre", [Pure, Ds4_TileableOpInterface]> {
   let summary = "mHC pre: mix, Sinkhorn, collapse the n streams";
   let description = [{
     `streams` is `H` `[..., n, d]`; `fn` `[(2+n)n, n*d]`, `base` `[(2+n)n]`,

@@ -34,7 +34,7 @@ def Ds4_MoeGateOp : Ds4_Op<"moe_gate", [Pure, AttrSizedOperandSegments]> {
   let hasVerifier = 1;
 }
 
-def Ds4_MoeExpertsOp : Ds4_Op<"moe_experts", [Pure]> {
+def Ds4_MoeExpertsOp : Ds4_Op<"moe_experts", [Pure, Ds4_TileableOpInterface]> {
   let summary = "routed experts: grouped SwiGLU FFNs combined by routing weight";
   let description = [{
     `w1`, `w3` are stacked `[E, inter, d]`, `w2` `[E, d, inter]` (FP4 with

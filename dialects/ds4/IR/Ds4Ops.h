@@ -9,6 +9,11 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+// The interfaces' methods take the target description.
+#include "dialects/ds4/IR/Ds4Target.h"
+
+#include "dialects/ds4/IR/Ds4Interfaces.h.inc"
+
 #define GET_OP_CLASSES
 #include "dialects/ds4/IR/Ds4Ops.h.inc"
 

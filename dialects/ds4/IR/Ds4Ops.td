@@ -9,6 +9,7 @@
 #define DS4_OPS_TD
 
 include "dialects/ds4/IR/Ds4Attrs.td"
+include "dialects/ds4/IR/Ds4Interfaces.td"
 include "dialects/ds4/IR/Ds4Types.td"
 include "dialects/ds4/IR/Ds4CoreOps.td"
 include "dialects/ds4/IR/Ds4HyperConnectionOps.td"

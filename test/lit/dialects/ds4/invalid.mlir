@@ -914,6 +914,44 @@ func.func @linear_act_quant_plain_weight(%x: tensor<?x256xf32>, %w: tensor<64x25
 // -----
 
 //===----------------------------------------------------------------------===//
+// ds4.tiling
+//===----------------------------------------------------------------------===//
+
+// A row tile is a handful of rows.
+func.func @tiling_row_tile(%x: tensor<?x256xf32>, %w: tensor<64x256xbf16>) {
+  // expected-error @+1 {{#ds4.tiling row_tile must be in [1, 32], got 0}}
+  %0 = ds4.linear %x, %w {ds4.tiling = #ds4.tiling<tensor_cores = false, row_tile = 0, outputs_per_warp = 1, warp_sinkhorn = false>} : tensor<?x256xf32>, tensor<64x256xbf16> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @tiling_outputs(%x: tensor<?x256xf32>, %w: tensor<64x256xbf16>) {
+  // expected-error @+1 {{#ds4.tiling outputs_per_warp must be in [1, 16], got 64}}
+  %0 = ds4.linear %x, %w {ds4.tiling = #ds4.tiling<tensor_cores = false, row_tile = 8, outputs_per_warp = 64, warp_sinkhorn = false>} : tensor<?x256xf32>, tensor<64x256xbf16> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+// Only ops with tile shapes to choose take one.
+func.func @tiling_on_rms_norm(%x: tensor<?x256xf32>) {
+  // expected-error @+1 {{'ds4.tiling' on ds4.rms_norm, which has no tile shapes to choose}}
+  %0 = ds4.rms_norm %x eps 1.0e-6 {ds4.tiling = #ds4.tiling<tensor_cores = false, row_tile = 8, outputs_per_warp = 1, warp_sinkhorn = false>} : tensor<?x256xf32> -> tensor<?x256xf32>
+  return
+}
+
+// -----
+
+func.func @tiling_not_attr(%x: tensor<?x256xf32>, %w: tensor<64x256xbf16>) {
+  // expected-error @+1 {{'ds4.tiling' must be a #ds4.tiling, got 8}}
+  %0 = ds4.linear %x, %w {ds4.tiling = 8} : tensor<?x256xf32>, tensor<64x256xbf16> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
 // ds4.multi_linear
 //===----------------------------------------------------------------------===//
 

@@ -143,6 +143,17 @@ func.func private @multi_linear() {
   %wm = bufferization.to_buffer %z#1 : tensor<1x9x3xf32> to memref<1x9x3xf32>
   %wu = memref.cast %wm : memref<1x9x3xf32> to memref<*xf32>
   call @printMemrefF32(%wu) : (memref<*xf32>) -> ()
+
+  // The same with row tiles of 4 (#ds4.tiling): 3 tiles, the last one
+  // partial; the sums are the same.
+  // CHECK: [-2.5,{{ +}}4]
+  // CHECK-NEXT: [-1,{{ +}}4.125]
+  // CHECK-COUNT-6: ]
+  // CHECK-NEXT: [9.5,{{ +}}5]
+  %t:2 = ds4.multi_linear %x9, %w, %v {ds4.tiling = #ds4.tiling<tensor_cores = false, row_tile = 4, outputs_per_warp = 1, warp_sinkhorn = false>} : tensor<1x9x3xf32>, tensor<2x3xbf16>, tensor<3x3xf32> -> tensor<1x9x2xf32>, tensor<1x9x3xf32>
+  %tm = bufferization.to_buffer %t#0 : tensor<1x9x2xf32> to memref<1x9x2xf32>
+  %tu = memref.cast %tm : memref<1x9x2xf32> to memref<*xf32>
+  call @printMemrefF32(%tu) : (memref<*xf32>) -> ()
   return
 }
 
