@@ -501,32 +501,47 @@ Value lowering::roundBF16(ImplicitLocOpBuilder &b, Value x) {
   return arith::ExtFOp::create(b, b.getF32Type(), h);
 }
 
+/// The block scale 2^ceil(log2(max(amax, floor) / fmax)) of `format` (f64).
+static Value blockScale(ImplicitLocOpBuilder &b, Value amax,
+                        QuantFormat format) {
+  bool fp8 = format == QuantFormat::fp8_e4m3;
+  double fmax = fp8 ? 448.0 : 6.0;
+  double floor = fp8 ? 1e-4 : 6.0 * 0x1p-126;
+  amax = arith::MaximumFOp::create(b, amax, constF64(b, floor));
+  return pow2(b,
+              ceilLog2(b, arith::DivFOp::create(b, amax, constF64(b, fmax))));
+}
+
+/// f32(round(v / scale) * scale) through `format`, in f64.
+static Value roundToScale(ImplicitLocOpBuilder &b, Value v32, Value scale,
+                          QuantFormat format) {
+  Value v = arith::ExtFOp::create(b, b.getF64Type(), v32);
+  Value q = arith::DivFOp::create(b, v, scale);
+  q = format == QuantFormat::fp8_e4m3 ? roundE4M3(b, q) : roundE2M1(b, q);
+  q = arith::MulFOp::create(b, q, scale);
+  return arith::TruncFOp::create(b, b.getF32Type(), q);
+}
+
+/// max(acc, |v|) in f64: the amax step (exact, so any order gives the same).
+static Value amaxStep(ImplicitLocOpBuilder &b, Value acc, Value v32) {
+  Value v = arith::ExtFOp::create(b, b.getF64Type(), v32);
+  return arith::MaximumFOp::create(b, acc, math::AbsFOp::create(b, v));
+}
+
 void lowering::quantizeBlock(
     ImplicitLocOpBuilder &b, Value lo, Value hi, QuantFormat format,
     function_ref<Value(ImplicitLocOpBuilder &, Value)> load,
     function_ref<void(ImplicitLocOpBuilder &, Value, Value)> store) {
-  bool fp8 = format == QuantFormat::fp8_e4m3;
-  double fmax = fp8 ? 448.0 : 6.0;
-  double floor = fp8 ? 1e-4 : 6.0 * 0x1p-126;
   Value amax = reduce(b, lo, hi, constF64(b, 0.0),
                       [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
-                        Value v = arith::ExtFOp::create(b, b.getF64Type(),
-                                                        load(b, i));
-                        return arith::MaximumFOp::create(
-                            b, acc, math::AbsFOp::create(b, v));
+                        return amaxStep(b, acc, load(b, i));
                       });
-  amax = arith::MaximumFOp::create(b, amax, constF64(b, floor));
-  Value scale =
-      pow2(b, ceilLog2(b, arith::DivFOp::create(b, amax, constF64(b, fmax))));
+  Value scale = blockScale(b, amax, format);
   scf::ForOp::create(
       b, lo, hi, constIndex(b, 1), ValueRange{},
       [&](OpBuilder &nested, Location loc, Value i, ValueRange) {
         ImplicitLocOpBuilder ib(loc, nested);
-        Value v = arith::ExtFOp::create(ib, ib.getF64Type(), load(ib, i));
-        Value q = arith::DivFOp::create(ib, v, scale);
-        q = fp8 ? roundE4M3(ib, q) : roundE2M1(ib, q);
-        q = arith::MulFOp::create(ib, q, scale);
-        store(ib, i, arith::TruncFOp::create(ib, ib.getF32Type(), q));
+        store(ib, i, roundToScale(ib, load(ib, i), scale, format));
         scf::YieldOp::create(ib);
       });
 }
@@ -559,22 +574,42 @@ void lowering::quantizeRowInPlace(ImplicitLocOpBuilder &b, Value buffer,
 void lowering::quantizeRows(ImplicitLocOpBuilder &b, Value src, Value dst,
                             ArrayRef<Value> rowDims, Value count,
                             int64_t block, QuantFormat format) {
+  // Two loops: the scale of every (row, block), its amax a split reduction
+  // (a warp per block on the GPU; the maximum is exact, so the order of its
+  // terms changes nothing), then every value rounded by its own iteration.
+  // One loop doing both kept a single thread per block of 128 values, the
+  // longest launch of a deploy-mode decode projection.
   Value blockV = constIndex(b, block);
   Value blocks = arith::CeilDivUIOp::create(b, count, blockV);
+  SmallVector<Value> scaleDims = concat(rowDims, blocks);
+  SmallVector<int64_t> scaleShape(scaleDims.size(), ShapedType::kDynamic);
+  Value scales =
+      allocBuffer(b, MemRefType::get(scaleShape, b.getF64Type()), scaleDims);
+  // 4 f32 per lane step: one 16-byte load.
+  constexpr int64_t kLaneChunk = 4;
+  parallelForEach(b, scaleDims, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+    ValueRange row = ivs.drop_back();
+    Value lo = arith::MulIOp::create(b, ivs.back(), blockV);
+    Value hi =
+        arith::MinUIOp::create(b, arith::AddIOp::create(b, lo, blockV), count);
+    // In f32 (|x| and the maximum are exact there, and the lanes shuffle
+    // 32-bit values); widened to f64 it equals quantizeBlock's f64 amax.
+    Value amax = splitReduce(b, lo, hi, constF32(b, 0.0), kLaneChunk,
+                             [&](ImplicitLocOpBuilder &b, Value i, Value acc) {
+                               Value v = loadF32(b, src, concat(row, i));
+                               return arith::MaximumFOp::create(
+                                   b, acc, math::AbsFOp::create(b, v));
+                             });
+    amax = arith::ExtFOp::create(b, b.getF64Type(), amax);
+    memref::StoreOp::create(b, blockScale(b, amax, format), scales, ivs);
+  });
   parallelForEach(
-      b, concat(rowDims, blocks), [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+      b, concat(rowDims, count), [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
         ValueRange row = ivs.drop_back();
-        Value lo = arith::MulIOp::create(b, ivs.back(), blockV);
-        Value hi = arith::MinUIOp::create(
-            b, arith::AddIOp::create(b, lo, blockV), count);
-        quantizeBlock(
-            b, lo, hi, format,
-            [&](ImplicitLocOpBuilder &b, Value i) {
-              return loadF32(b, src, concat(row, i));
-            },
-            [&](ImplicitLocOpBuilder &b, Value i, Value v) {
-              storeF32(b, v, dst, concat(row, i));
-            });
+        Value blk = arith::DivUIOp::create(b, ivs.back(), blockV);
+        Value scale = memref::LoadOp::create(b, scales, concat(row, blk));
+        storeF32(b, roundToScale(b, loadF32(b, src, ivs), scale, format), dst,
+                 ivs);
       });
 }
 

@@ -196,8 +196,9 @@ void quantizeBlock(
 
 /// dst[row..., i] = the simulated block quantization of src[row..., i] for
 /// i < count, blocks of `block` along the last dim (the last may be
-/// partial), for every row in `rowDims`: one scf.parallel over rows x
-/// blocks. `dst` may be `src` (in place); values as quantizeRowInPlace.
+/// partial), for every row in `rowDims`: an scf.parallel over rows x blocks
+/// for the scales (amax a split reduction), then one over rows x values.
+/// `dst` may be `src` (in place); values as quantizeRowInPlace.
 void quantizeRows(ImplicitLocOpBuilder &b, Value src, Value dst,
                   ArrayRef<Value> rowDims, Value count, int64_t block,
                   QuantFormat format);
