@@ -387,11 +387,56 @@ struct RopeLowering : BufferLowering<RopeOp> {
   }
 };
 
-/// y[..., o] = sum_i xq[..., i] * W[o, i], W [out, in] dequantized from its
-/// encoding (loadWeight), accumulated in f32. xq = x, or with act_quant
-/// (deploy) each row of x copied to an f32 buffer and rounded through the
-/// format in blocks of `block` along `in` (the last block may be partial),
-/// as the reference's _gemm (quantize_blocks, then x @ W^T).
+/// y_j[..., o] = sum_i xq[..., i] * W_j[o, i] for each weight W_j [out_j,
+/// in] (buffers `weights`, tensor types `weightTypes`), dequantized from its
+/// encoding (loadWeight), accumulated in f32 into a new buffer of
+/// `resultTypes[j]`. xq = x, or with act_quant (deploy) each row of x copied
+/// once to an f32 buffer and rounded through the format in blocks of
+/// `block` along `in` (the last block may be partial), as the reference's
+/// _gemm (quantize_blocks, then x @ W^T). Returns the result buffers.
+static SmallVector<Value>
+lowerProjections(ImplicitLocOpBuilder &b, const TypeConverter &converter,
+                 Value x, ValueRange weights, TypeRange weightTypes,
+                 TypeRange resultTypes, std::optional<ActQuantAttr> actQuant,
+                 const LoopLoweringOptions &options) {
+  SmallVector<Value> dims = memrefDims(b, x);
+  int64_t in = 0;
+  SmallVector<Projection> projections;
+  SmallVector<Value> results;
+  for (auto [weight, wType, resultType] :
+       llvm::zip(weights, weightTypes, resultTypes)) {
+    auto type = cast<RankedTensorType>(wType);
+    int64_t out = type.getShape()[0];
+    in = type.getShape()[1];
+    SmallVector<Value> outDims(dims);
+    outDims.back() = constIndex(b, out);
+    Value result = allocBuffer(
+        b, cast<MemRefType>(converter.convertType(resultType)), outDims);
+    projections.push_back({WeightAccess{weight, type}, out, result});
+    results.push_back(result);
+  }
+  ArrayRef<Value> rowDims = ArrayRef<Value>(dims).drop_back();
+  // With act_quant, x is first rounded into an f32 copy by its own loops;
+  // the products read that copy.
+  Value xq = x;
+  if (actQuant) {
+    auto xType = cast<MemRefType>(x.getType());
+    xq = allocBuffer(b, MemRefType::get(xType.getShape(), b.getF32Type()),
+                     dims);
+    quantizeRows(b, x, xq, rowDims, constIndex(b, in), actQuant->getBlock(),
+                 actQuant->getFormat());
+  }
+  // Rounded rows (e4m3 or e2m1 codes times a power of two) are exact in
+  // bf16: one tensor-core term.
+  emitRowsTimesWeightsT(b, projections, in, rowDims, options,
+                        actQuant ? 1 : 3,
+                        [&](ImplicitLocOpBuilder &b, ValueRange row, Value i) {
+                          return loadF32(b, xq, rowIndex(row, i));
+                        });
+  return results;
+}
+
+/// ds4.linear: one projection (lowerProjections).
 struct LinearLowering : BufferLowering<LinearOp> {
   LinearLowering(TypeConverter &converter, MLIRContext *ctx,
                  const LoopLoweringOptions &options)
@@ -400,38 +445,12 @@ struct LinearLowering : BufferLowering<LinearOp> {
   LogicalResult
   matchAndRewrite(LinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    // The op's own tile shapes (#ds4.tiling, the tiled phase) over the
-    // pass's options.
-    const LoopLoweringOptions options = tiledOptions(op, this->options);
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    Value x = adaptor.getX();
-    auto wType = cast<RankedTensorType>(op.getWeight().getType());
-    int64_t out = wType.getShape()[0], in = wType.getShape()[1];
-    WeightAccess w{adaptor.getWeight(), wType};
-    SmallVector<Value> dims = memrefDims(b, x);
-    SmallVector<Value> outDims(dims);
-    outDims.back() = constIndex(b, out);
-    Value result = allocBuffer(b, bufferType(op.getType()), outDims);
-    std::optional<ActQuantAttr> actQuant = op.getActQuant();
-    ArrayRef<Value> rowDims = ArrayRef<Value>(dims).drop_back();
-    // With act_quant, x is first rounded into an f32 copy by its own
-    // scf.parallel (rows x blocks); the product reads that copy.
-    Value xq = x;
-    if (actQuant) {
-      auto xType = cast<MemRefType>(x.getType());
-      xq = allocBuffer(b, MemRefType::get(xType.getShape(), b.getF32Type()),
-                       dims);
-      quantizeRows(b, x, xq, rowDims, constIndex(b, in), actQuant->getBlock(),
-                   actQuant->getFormat());
-    }
-    // Rounded rows (e4m3 or e2m1 codes times a power of two) are exact in
-    // bf16: one tensor-core term.
-    emitRowsTimesWeightT(b, w, out, in, result, rowDims, options,
-                         actQuant ? 1 : 3,
-                         [&](ImplicitLocOpBuilder &b, ValueRange row, Value i) {
-                           return loadF32(b, xq, rowIndex(row, i));
-                         });
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(
+        op, lowerProjections(b, *getTypeConverter(), adaptor.getX(),
+                             adaptor.getWeight(), op.getWeight().getType(),
+                             op.getType(), op.getActQuant(),
+                             tiledOptions(op, options)));
     return success();
   }
 };
@@ -447,43 +466,12 @@ struct MultiLinearLowering : BufferLowering<MultiLinearOp> {
   LogicalResult
   matchAndRewrite(MultiLinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    // The op's own tile shapes (#ds4.tiling, the tiled phase) over the
-    // pass's options.
-    const LoopLoweringOptions options = tiledOptions(op, this->options);
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    Value x = adaptor.getX();
-    SmallVector<Value> dims = memrefDims(b, x);
-    int64_t in = 0;
-    SmallVector<Projection> projections;
-    SmallVector<Value> results;
-    for (auto [weight, buffer, result] :
-         llvm::zip(op.getWeights(), adaptor.getWeights(), op.getResults())) {
-      auto wType = cast<RankedTensorType>(weight.getType());
-      int64_t out = wType.getShape()[0];
-      in = wType.getShape()[1];
-      SmallVector<Value> outDims(dims);
-      outDims.back() = constIndex(b, out);
-      Value buf = allocBuffer(
-          b, bufferType(cast<RankedTensorType>(result.getType())), outDims);
-      projections.push_back({WeightAccess{buffer, wType}, out, buf});
-      results.push_back(buf);
-    }
-    std::optional<ActQuantAttr> actQuant = op.getActQuant();
-    ArrayRef<Value> rowDims = ArrayRef<Value>(dims).drop_back();
-    Value xq = x;
-    if (actQuant) {
-      auto xType = cast<MemRefType>(x.getType());
-      xq = allocBuffer(b, MemRefType::get(xType.getShape(), b.getF32Type()),
-                       dims);
-      quantizeRows(b, x, xq, rowDims, constIndex(b, in), actQuant->getBlock(),
-                   actQuant->getFormat());
-    }
-    emitRowsTimesWeightsT(
-        b, projections, in, rowDims, options, actQuant ? 1 : 3,
-        [&](ImplicitLocOpBuilder &b, ValueRange row, Value i) {
-          return loadF32(b, xq, rowIndex(row, i));
-        });
-    rewriter.replaceOp(op, results);
+    rewriter.replaceOp(
+        op, lowerProjections(b, *getTypeConverter(), adaptor.getX(),
+                             adaptor.getWeights(), op.getWeights().getTypes(),
+                             op.getResultTypes(), op.getActQuant(),
+                             tiledOptions(op, options)));
     return success();
   }
 };
