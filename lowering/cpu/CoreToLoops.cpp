@@ -421,15 +421,14 @@ lowerProjections(ImplicitLocOpBuilder &b, const TypeConverter &converter,
   Value xq = x;
   if (actQuant) {
     auto xType = cast<MemRefType>(x.getType());
-    xq = allocBuffer(b, MemRefType::get(xType.getShape(), b.getF32Type()),
-                     dims);
+    xq =
+        allocBuffer(b, MemRefType::get(xType.getShape(), b.getF32Type()), dims);
     quantizeRows(b, x, xq, rowDims, constIndex(b, in), actQuant->getBlock(),
                  actQuant->getFormat());
   }
   // Rounded rows (e4m3 or e2m1 codes times a power of two) are exact in
   // bf16: one tensor-core term.
-  emitRowsTimesWeightsT(b, projections, in, rowDims, options,
-                        actQuant ? 1 : 3,
+  emitRowsTimesWeightsT(b, projections, in, rowDims, options, actQuant ? 1 : 3,
                         [&](ImplicitLocOpBuilder &b, ValueRange row, Value i) {
                           return loadF32(b, xq, rowIndex(row, i));
                         });
@@ -446,11 +445,11 @@ struct LinearLowering : BufferLowering<LinearOp> {
   matchAndRewrite(LinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    rewriter.replaceOp(
-        op, lowerProjections(b, *getTypeConverter(), adaptor.getX(),
-                             adaptor.getWeight(), op.getWeight().getType(),
-                             op.getType(), op.getActQuant(),
-                             tiledOptions(op, options)));
+    rewriter.replaceOp(op, lowerProjections(b, *getTypeConverter(),
+                                            adaptor.getX(), adaptor.getWeight(),
+                                            op.getWeight().getType(),
+                                            op.getType(), op.getActQuant(),
+                                            tiledOptions(op, options)));
     return success();
   }
 };
